@@ -1,0 +1,113 @@
+// Builds kernels_impl.inc for AVX2+FMA (x86-64) and for the baseline CPU, and routes each
+// public entry point to the best version this CPU supports.
+#include "recur_kernels.h"
+
+#include <stddef.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define RECUR_HAVE_AVX2_BUILD 1
+#define RK_SUFFIX(name) name##_avx2
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "kernels_impl.inc"
+#pragma clang attribute pop
+#undef RK_SUFFIX
+#endif
+
+#define RK_SUFFIX(name) name##_generic
+#include "kernels_impl.inc"
+#undef RK_SUFFIX
+
+int recur_kernels_use_avx2(void) {
+#ifdef RECUR_HAVE_AVX2_BUILD
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+#ifdef RECUR_HAVE_AVX2_BUILD
+#define DISPATCH(name, args) \
+    do { if (recur_kernels_use_avx2()) name##_avx2 args; else name##_generic args; } while (0)
+#else
+#define DISPATCH(name, args) name##_generic args
+#endif
+
+void recur_activate(int act, const float *x, float *y, long n) {
+    DISPATCH(activate_row, (act, x, y, n));
+}
+
+void recur_activate_backward(int act, const float *y, const float *dy, float *dx, long n) {
+    DISPATCH(dact_row, (act, y, dy, dx, n));
+}
+
+void recur_exp(const float *x, float *y, long n) { DISPATCH(exp_vec, (x, y, n)); }
+
+void recur_rnn_forward_step(int B, int H, int t, const int32_t *lengths, float *gates,
+                            const float *h_prev, float *h_next, float *out, int ldo, int act) {
+    DISPATCH(rnn_forward_step, (B, H, t, lengths, gates, h_prev, h_next, out, ldo, act));
+}
+
+void recur_rnn_backward_step(int B, int H, int t, const int32_t *lengths, const float *gates,
+                             const float *dy, int lddy, float *dh, float *dgates, int act) {
+    DISPATCH(rnn_backward_step, (B, H, t, lengths, gates, dy, lddy, dh, dgates, act));
+}
+
+void recur_lstm_forward_step(int B, int H, int t, const int32_t *lengths, float *gates,
+                             const float *c_prev, float *c_next, float *act_c,
+                             const float *h_prev, float *h_next, float *out, int ldo,
+                             int gate_act, int act) {
+    DISPATCH(lstm_forward_step, (B, H, t, lengths, gates, c_prev, c_next, act_c, h_prev, h_next,
+                                 out, ldo, gate_act, act));
+}
+
+void recur_lstm_backward_step(int B, int H, int t, const int32_t *lengths, const float *gates,
+                              const float *c_prev, const float *act_c, const float *dy,
+                              int lddy, float *dh, float *dc, float *dgates, int gate_act,
+                              int act) {
+    DISPATCH(lstm_backward_step, (B, H, t, lengths, gates, c_prev, act_c, dy, lddy, dh, dc,
+                                  dgates, gate_act, act));
+}
+
+void recur_gru_forward_step(int B, int H, int t, const int32_t *lengths, float *gates,
+                            const float *hp, const float *h_prev, float *h_next, float *out,
+                            int ldo, int gate_act, int act) {
+    DISPATCH(gru_forward_step, (B, H, t, lengths, gates, hp, h_prev, h_next, out, ldo, gate_act,
+                                act));
+}
+
+void recur_gru_backward_step(int B, int H, int t, const int32_t *lengths, const float *gates,
+                             const float *hp, const float *h_prev, const float *dy, int lddy,
+                             float *dh, float *dgi, float *dgh, int gate_act, int act) {
+    DISPATCH(gru_backward_step, (B, H, t, lengths, gates, hp, h_prev, dy, lddy, dh, dgi, dgh,
+                                 gate_act, act));
+}
+
+void recur_gru_rb_forward_rz(int B, int H, float *gates, const float *hp, const float *h_prev,
+                             float *rh, int gate_act) {
+    DISPATCH(gru_rb_forward_rz, (B, H, gates, hp, h_prev, rh, gate_act));
+}
+
+void recur_gru_rb_forward_n(int B, int H, int t, const int32_t *lengths, float *gates,
+                            const float *hpn, int ldhpn, const float *h_prev, float *h_next,
+                            float *out, int ldo, int act) {
+    DISPATCH(gru_rb_forward_n, (B, H, t, lengths, gates, hpn, ldhpn, h_prev, h_next, out, ldo,
+                                act));
+}
+
+void recur_gru_rb_backward_n(int B, int H, int t, const int32_t *lengths, const float *gates,
+                             const float *h_prev, const float *dy, int lddy, float *dh,
+                             float *dgi, float *dgh, int gate_act, int act) {
+    DISPATCH(gru_rb_backward_n, (B, H, t, lengths, gates, h_prev, dy, lddy, dh, dgi, dgh,
+                                 gate_act, act));
+}
+
+void recur_gru_rb_backward_r(int B, int H, int t, const int32_t *lengths, const float *gates,
+                             const float *h_prev, const float *drh, float *dh, float *dgi,
+                             float *dgh, int gate_act) {
+    DISPATCH(gru_rb_backward_r, (B, H, t, lengths, gates, h_prev, drh, dh, dgi, dgh, gate_act));
+}
