@@ -1,0 +1,98 @@
+/// A loss value and its gradient with respect to the loss's input.
+public struct LossResult: @unchecked Sendable {
+    /// The mean loss over the counted elements.
+    public let value: Float
+    /// dL/d input, shaped as the input. A buffer owned by the loss, valid until its next call.
+    public let gradient: Tensor
+    /// Elements that counted (rows not ignored).
+    public let count: Int
+}
+
+/// Softmax cross-entropy on logits with class targets (PyTorch `nn.CrossEntropyLoss`, mean).
+///
+/// logits: [N, C]. For a classifier on the last step, N = B; for a loss on every step (a
+/// language model), N = T*B with targets laid out the same way. Rows whose target equals
+/// `ignoreIndex` contribute neither loss nor gradient, and the mean is over the other rows.
+public final class SoftmaxCrossEntropy {
+    public let ignoreIndex: Int32
+    private let workspace = Workspace()
+
+    public init(ignoreIndex: Int32 = -100) { self.ignoreIndex = ignoreIndex }
+
+    public func callAsFunction(_ logits: Tensor, targets: [Int32]) -> LossResult {
+        precondition(logits.rank == 2 && logits.shape[0] == targets.count,
+                     "SoftmaxCrossEntropy: logits \(logits.shape) need [\(targets.count), classes] for \(targets.count) targets")
+        let n = logits.shape[0], c = logits.shape[1]
+        let grad = workspace.tensor("grad", logits.shape)
+        let x = logits.pointer, g = grad.pointer
+        var total = 0.0, counted = 0
+        for r in 0..<n {
+            let row = x + r * c, grow = g + r * c, y = targets[r]
+            if y == ignoreIndex { grow.update(repeating: 0, count: c); continue }
+            precondition(y >= 0 && Int(y) < c, "SoftmaxCrossEntropy: target \(y) in row \(r) is outside 0..<\(c)")
+            var m = -Float.infinity
+            for j in 0..<c { m = max(m, row[j]) }
+            for j in 0..<c { grow[j] = row[j] - m }
+            VectorMath.exp(grow, into: grow, count: c)
+            var s: Float = 0
+            for j in 0..<c { s += grow[j] }
+            total += Double(m + logf(s) - row[Int(y)])
+            let inv = 1 / s
+            for j in 0..<c { grow[j] *= inv }
+            grow[Int(y)] -= 1
+            counted += 1
+        }
+        if counted > 0 {
+            let scale = 1 / Float(counted)
+            for i in 0..<(n * c) { g[i] *= scale }
+        }
+        return LossResult(value: counted > 0 ? Float(total / Double(counted)) : 0, gradient: grad, count: counted)
+    }
+}
+
+/// Binary cross-entropy on logits (PyTorch `nn.BCEWithLogitsLoss`, mean), computed stably:
+/// max(x, 0) - x y + log(1 + exp(-|x|)). logits and targets: N values, targets in [0, 1].
+public final class BinaryCrossEntropyWithLogits {
+    private let workspace = Workspace()
+    public init() {}
+
+    public func callAsFunction(_ logits: Tensor, targets: [Float]) -> LossResult {
+        precondition(logits.count == targets.count,
+                     "BinaryCrossEntropyWithLogits: logits \(logits.shape) vs \(targets.count) targets")
+        let n = logits.count
+        let grad = workspace.tensor("grad", logits.shape)
+        let x = logits.pointer, g = grad.pointer
+        var total = 0.0
+        let scale = 1 / Float(max(n, 1))
+        for i in 0..<n {
+            let xi = x[i], yi = targets[i]
+            total += Double(max(xi, 0) - xi * yi + log1pf(expf(-abs(xi))))
+            g[i] = (1 / (1 + expf(-xi)) - yi) * scale
+        }
+        return LossResult(value: Float(total / Double(max(n, 1))), gradient: grad, count: n)
+    }
+}
+
+/// Mean squared error (PyTorch `nn.MSELoss`, mean; Keras `mse`). prediction, target: N values.
+public final class MeanSquaredError {
+    private let workspace = Workspace()
+    public init() {}
+
+    public func callAsFunction(_ prediction: Tensor, targets: [Float]) -> LossResult {
+        precondition(prediction.count == targets.count,
+                     "MeanSquaredError: prediction \(prediction.shape) vs \(targets.count) targets")
+        let n = prediction.count
+        let grad = workspace.tensor("grad", prediction.shape)
+        let p = prediction.pointer, g = grad.pointer
+        var total = 0.0
+        let scale = 2 / Float(max(n, 1))
+        for i in 0..<n {
+            let d = p[i] - targets[i]
+            total += Double(d) * Double(d)
+            g[i] = d * scale
+        }
+        return LossResult(value: Float(total / Double(max(n, 1))), gradient: grad, count: n)
+    }
+}
+
+import Foundation

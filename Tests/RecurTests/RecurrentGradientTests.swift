@@ -1,0 +1,90 @@
+import Testing
+@testable import Recur
+
+/// Finite-difference checks of BPTT for every cell and option, with the loss
+/// L = <output, Wo> + <h_n, Wh> (+ <c_n, Wc>).
+@Suite struct RecurrentGradientTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let cell: String
+        let layers: Int
+        let bidirectional: Bool
+        let lengthsAndState: Bool
+        var testDescription: String {
+            "\(cell) L\(layers) \(bidirectional ? "bi" : "uni") \(lengthsAndState ? "lengths+h0" : "full")"
+        }
+    }
+
+    static let cells = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before",
+                        "lstm-keras", "gru-keras", "rnn-sigmoid-single-bias"]
+    static let cases: [Case] = cells.flatMap { c in
+        [1, 2].flatMap { l in [false, true].flatMap { b in [false, true].map { Case(cell: c, layers: l, bidirectional: b, lengthsAndState: $0) } } }
+    }
+
+    static func make(_ cell: String, layers: Int, bidirectional: Bool, dropout: Float = 0, batchFirst: Bool = false) -> RecurrentLayer {
+        let (I, H) = (3, 4)
+        switch cell {
+        case "rnn-tanh": return RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout, batchFirst: batchFirst, seed: 11)
+        case "rnn-relu": return RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, activation: .relu, dropout: dropout, seed: 12)
+        case "rnn-sigmoid-single-bias":
+            return RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, activation: .sigmoid, bias: .single, seed: 13)
+        case "lstm": return LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout, batchFirst: batchFirst, seed: 14)
+        case "lstm-keras":
+            return LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, bias: .single,
+                        recurrentActivation: .hardSigmoid, initialization: .keras, seed: 15)
+        case "gru": return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout, seed: 16)
+        case "gru-reset-before": return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, resetAfter: false, seed: 17)
+        case "gru-keras":
+            return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, bias: .single,
+                       resetAfter: false, initialization: .keras, seed: 18)
+        default: fatalError("unknown cell \(cell)")
+        }
+    }
+
+    static func check(_ layer: RecurrentLayer, label: String, lengths: [Int]?, withState: Bool, T: Int = 5, B: Int = 3) {
+        var rng = RandomGenerator(seed: 21)
+        let H = layer.hiddenSize, D = layer.directions, L = layer.layers
+        let xShape = layer.batchFirst ? [B, T, layer.inputSize] : [T, B, layer.inputSize]
+        let x = randomTensor(xShape, &rng)
+        let hasC = layer is LSTM
+        let h0 = randomTensor([L * D, B, H], &rng), c0 = randomTensor([L * D, B, H], &rng)
+        let state = withState ? RecurrentState(h: h0, c: hasC ? c0 : nil) : nil
+        let outShape = layer.batchFirst ? [B, T, D * H] : [T, B, D * H]
+        let wo = randomTensor(outShape, &rng), wh = randomTensor([L * D, B, H], &rng), wc = randomTensor([L * D, B, H], &rng)
+        let dropoutRNG = layer.rng
+        func loss() -> Double {
+            layer.rng = dropoutRNG  // the same dropout masks on every evaluation
+            let r = layer(x, lengths: lengths, initialState: state)
+            return dot(r.output, wo) + dot(r.state.h, wh) + (hasC ? dot(r.state.c!, wc) : 0)
+        }
+        layer.zeroGrad()
+        _ = loss()
+        let g = layer.backward(outputGradient: wo, stateGradient: RecurrentState(h: wh, c: hasC ? wc : nil))
+        var tensors: [(name: String, value: Tensor, analytic: Tensor)] = [("x", x, g.input.copy())]
+        if withState {
+            tensors.append(("h0", h0, g.initialState.h.copy()))
+            if hasC { tensors.append(("c0", c0, g.initialState.c!.copy())) }
+        }
+        tensors += layer.namedParameters.map { ($0.name, $0.parameter.value, $0.parameter.grad.copy()) }
+        let kinks = [layer.activation, layer.recurrentActivation].contains { $0 == .relu || $0 == .hardSigmoid }
+        checkGradients(label, tensors, samples: 6, piecewiseLinear: kinks, loss: loss)
+    }
+
+    @Test(arguments: cases)
+    func bptt(_ c: Case) {
+        let layer = Self.make(c.cell, layers: c.layers, bidirectional: c.bidirectional)
+        Self.check(layer, label: c.testDescription, lengths: c.lengthsAndState ? [5, 2, 3] : nil, withState: c.lengthsAndState)
+    }
+
+    @Test func lengthsWithoutInitialState() {
+        Self.check(Self.make("lstm", layers: 2, bidirectional: true), label: "lstm lengths", lengths: [1, 5, 4], withState: false)
+    }
+
+    @Test func betweenLayerDropout() {
+        Self.check(Self.make("lstm", layers: 3, bidirectional: true, dropout: 0.3), label: "lstm dropout", lengths: nil, withState: true)
+        Self.check(Self.make("gru", layers: 2, bidirectional: false, dropout: 0.5), label: "gru dropout", lengths: [2, 5, 5], withState: false)
+    }
+
+    @Test func batchFirst() {
+        Self.check(Self.make("rnn-tanh", layers: 2, bidirectional: true, batchFirst: true), label: "rnn batch-first", lengths: [3, 5, 1], withState: true)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import Recur
+
+@Suite struct SafetensorsTests {
+    func sample() -> Safetensors {
+        var s = Safetensors()
+        s["rnn.weight_ih_l0"] = Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])
+        s["head.bias"] = Tensor([-1.5], shape: [1])
+        s["empty"] = Tensor(zeros: [0, 4])
+        s.metadata["cell"] = "lstm"
+        return s
+    }
+
+    @Test func roundTrip() throws {
+        let data = sample().serialized()
+        let back = try Safetensors(data: data)
+        #expect(back["rnn.weight_ih_l0"]!.scalars == [1, 2, 3, 4, 5, 6])
+        #expect(back["rnn.weight_ih_l0"]!.shape == [3, 2])
+        #expect(back["head.bias"]!.scalars == [-1.5])
+        #expect(back["empty"]!.shape == [0, 4])
+        #expect(back.metadata == ["cell": "lstm"])
+    }
+
+    @Test func writesAndReadsFiles() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try sample().write(to: url)
+        #expect(try Safetensors(contentsOf: url)["head.bias"]!.scalars == [-1.5])
+    }
+
+    static func file(header: String, data: [UInt8] = [], declaredSize: UInt64? = nil) -> Data {
+        var d = Data()
+        var n = (declaredSize ?? UInt64(header.utf8.count)).littleEndian
+        withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+        d.append(contentsOf: Array(header.utf8))
+        d.append(contentsOf: data)
+        return d
+    }
+
+    static let malformed: [(String, Data)] = [
+        ("too short", Data([1, 2, 3])),
+        ("header larger than file", file(header: "{}", declaredSize: 1 << 40)),
+        ("not JSON", file(header: "{not json")),
+        ("not an object", file(header: "[1,2]")),
+        ("bad dtype", file(header: #"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])),
+        ("shape vs offsets", file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8))),
+        ("out of bounds", file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0, 0])),
+        ("overlap", file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: Array(repeating: 0, count: 8))),
+        ("negative dim", file(header: #"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#)),
+        ("huge shape", file(header: #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#)),
+        ("bad metadata", file(header: #"{"__metadata__":{"k":1}}"#)),
+        ("missing offsets", file(header: #"{"a":{"dtype":"F32","shape":[1]}}"#)),
+    ]
+
+    @Test(arguments: 0..<malformed.count)
+    func rejectsMalformed(_ i: Int) {
+        let (label, data) = Self.malformed[i]
+        #expect(throws: SafetensorsError.self, "\(label)") { try Safetensors(data: data, source: "bad.safetensors") }
+        do { _ = try Safetensors(data: data, source: "bad.safetensors") } catch {
+            #expect("\(error)".hasPrefix("bad.safetensors: "), "error names the file: \(error)")
+        }
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect(throws: SafetensorsError.self) { try Safetensors(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")) }
+    }
+}
