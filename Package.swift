@@ -37,7 +37,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecurTests",
-            dependencies: ["Recur"],
+            dependencies: ["Recur", "recur"],
             resources: [.copy("Fixtures")]
         ),
     ],

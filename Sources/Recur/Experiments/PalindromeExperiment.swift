@@ -1,0 +1,166 @@
+import Foundation
+
+/// Seed 001: can a recurrent network remember the first digit of a palindrome until the end?
+/// Trains a `SequenceClassifier` on fresh random batches and tests on fresh batches.
+public struct PalindromeExperiment: Sendable {
+    public enum Initialization: String, Sendable, CaseIterable, Codable {
+        /// Seed 001's: W_ih U(±1/sqrt(input_dim)), W_hh and head U(±1/sqrt(H)), zero biases,
+        /// one bias per gate (as its from-scratch cells).
+        case seed
+        /// PyTorch's `nn.RNN/LSTM/GRU` + `nn.Linear` defaults.
+        case pytorch
+    }
+
+    public var cell: CellType = .lstm
+    /// Input digits N (the palindrome has N + 1).
+    public var length = 10
+    public var hidden = 128
+    public var layers = 1
+    public var bidirectional = false
+    public var dropout: Float = 0
+    public var encoding: PalindromeDataset.Encoding = .scalar
+    public var initialization: Initialization = .seed
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    /// Global gradient-norm limit; 0 disables clipping.
+    public var clip: Float = 1
+    public var batchSize = 128
+    public var steps = 10_000
+    public var seed: UInt64 = 42
+    /// StepLR: multiply the rate by `lrGamma` every `lrStep` steps (nil: constant; the seed
+    /// uses 1000 and 0.1 with RMSprop).
+    public var lrStep: Int? = nil
+    public var lrGamma: Float = 0.1
+    public var testBatches = 100
+    public var logEvery = 100
+
+    public init() {}
+
+    /// The seed's published mean test accuracies (fractions), by cell and N.
+    public static let seedResults: [CellType: [Int: Double]] = [
+        .rnn: [5: 1.0, 10: 0.379, 15: 0.179, 20: 0.225],
+        .lstm: [5: 1.0, 10: 1.0, 15: 0.600, 20: 0.708],
+    ]
+
+    public var schedule: LearningRateSchedule {
+        lrStep.map { .step(every: $0, gamma: lrGamma) } ?? .constant
+    }
+
+    public var config: JSON {
+        .object([
+            ("task", "palindrome"), ("cell", .string(cell.rawValue)), ("length", JSON(length)),
+            ("hidden", JSON(hidden)), ("layers", JSON(layers)), ("bidirectional", .bool(bidirectional)),
+            ("dropout", JSON(dropout)), ("encoding", .string(encoding.rawValue)),
+            ("init", .string(initialization.rawValue)), ("optimizer", .string(optimizer.rawValue)),
+            ("lr", JSON(learningRate)), ("lr_step", lrStep.map { JSON($0) } ?? .null), ("lr_gamma", JSON(lrGamma)),
+            ("clip", JSON(clip)), ("batch_size", JSON(batchSize)), ("steps", JSON(steps)),
+            ("seed", JSON(Int(seed))), ("test_batches", JSON(testBatches)), ("threads", JSON(BLAS.threads)),
+        ])
+    }
+
+    public struct LogPoint: Sendable {
+        public let step: Int
+        public let loss: Double
+        public let accuracy: Double
+    }
+
+    public struct Result: Sendable {
+        public let testAccuracy: Double
+        public let testLoss: Double
+        public let trainLoss: Double
+        public let trainAccuracy: Double
+        public let seconds: Double
+        public let history: [LogPoint]
+        public let parameterCount: Int
+        public let config: JSON
+        public let trainSeconds: Double
+        public let steps: Int
+        public let batchSize: Int
+
+        public var json: JSON {
+            .object([
+                ("test_accuracy", .number(testAccuracy)), ("test_loss", .number(testLoss)),
+                ("train_loss", .number(trainLoss)), ("train_accuracy", .number(trainAccuracy)),
+                ("seconds", .number(seconds)),
+                ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))),
+                ("sequences_per_second", .number(Double(steps * batchSize) / max(trainSeconds, 1e-9))),
+                ("parameters", JSON(parameterCount)), ("config", config),
+            ])
+        }
+    }
+
+    /// Trains and tests. Logs every `logEvery` steps to `run` (metrics.jsonl) and `progress`.
+    public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) -> Result {
+        let start = Date()
+        var initRNG = RandomGenerator(seed: seed)
+        let initSeed = initRNG.next()
+        var data = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 1)
+        let recurrent = cell.makeLayer(inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, dropout: dropout,
+                                       bias: initialization == .seed ? .single : .separate,
+                                       initialization: initialization == .seed ? .fanIn : .pytorch, seed: initSeed)
+        let model = SequenceClassifier(recurrent: recurrent, classes: 10, rng: &initRNG)
+        if initialization == .seed {
+            let k = 1 / Float(recurrent.directions * hidden).squareRoot()
+            initRNG.fillUniform(model.head.weight.value, -k, k)
+            model.head.bias!.value.zero()
+        }
+        let opt = optimizer.make(model.parameters, learningRate: learningRate)
+        let lossFunction = SoftmaxCrossEntropy()
+        let x = Tensor(zeros: [length, batchSize, data.inputSize])
+        var history: [LogPoint] = []
+        var windowLoss = 0.0, windowCorrect = 0, windowCount = 0
+        let trainStart = Date()
+        for step in 1...steps {
+            opt.learningRate = schedule.rate(base: learningRate, at: step)
+            let targets = data.batch(batchSize, into: x)
+            model.zeroGrad()
+            let logits = model(x)
+            let loss = lossFunction(logits, targets: targets)
+            model.backward(loss.gradient)
+            if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
+            opt.step()
+            windowLoss += Double(loss.value)
+            windowCorrect += Self.correct(logits, targets)
+            windowCount += 1
+            if step % logEvery == 0 || step == steps {
+                let point = LogPoint(step: step, loss: windowLoss / Double(windowCount),
+                                     accuracy: Double(windowCorrect) / Double(windowCount * batchSize))
+                history.append(point)
+                run?.logMetrics(.object([("step", JSON(step)), ("train_loss", .number(point.loss)),
+                                         ("train_accuracy", .number(point.accuracy)), ("lr", JSON(opt.learningRate))]))
+                progress?.update(step, metrics: [("loss", formatNumber(point.loss)), ("acc", formatNumber(point.accuracy, decimals: 3))])
+                windowLoss = 0; windowCorrect = 0; windowCount = 0
+            }
+        }
+        let trainSeconds = Date().timeIntervalSince(trainStart)
+        // Test on fresh batches from another stream, in evaluation mode.
+        model.training = false
+        var test = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 2)
+        var correct = 0, testLoss = 0.0
+        for _ in 0..<testBatches {
+            let targets = test.batch(batchSize, into: x)
+            let logits = model(x)
+            testLoss += Double(lossFunction(logits, targets: targets).value)
+            correct += Self.correct(logits, targets)
+        }
+        let last = history.last ?? LogPoint(step: 0, loss: .nan, accuracy: .nan)
+        return Result(testAccuracy: Double(correct) / Double(max(testBatches * batchSize, 1)),
+                      testLoss: testLoss / Double(max(testBatches, 1)), trainLoss: last.loss, trainAccuracy: last.accuracy,
+                      seconds: Date().timeIntervalSince(start), history: history, parameterCount: model.parameterCount,
+                      config: config, trainSeconds: trainSeconds, steps: steps, batchSize: batchSize)
+    }
+
+    /// Rows whose largest logit is the target.
+    public static func correct(_ logits: Tensor, _ targets: [Int32]) -> Int {
+        let c = logits.shape[1], p = logits.pointer
+        var n = 0
+        for (r, y) in targets.enumerated() {
+            let row = p + r * c
+            var best = 0
+            for j in 1..<c where row[j] > row[best] { best = j }
+            if best == Int(y) { n += 1 }
+        }
+        return n
+    }
+}

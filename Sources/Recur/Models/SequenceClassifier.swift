@@ -1,0 +1,52 @@
+/// Recurrent stack -> final hidden state -> Linear: classifies whole sequences (seed 001's
+/// palindrome models, seed 000's keyword models).
+///
+/// The features are the top layer's final state of each direction, concatenated:
+/// [B, D*H] = concat(forward h_T, reverse h_0). With `lengths`, each sequence's own last
+/// valid state is used. State-dict names: `rnn.*` and `head.*`.
+public final class SequenceClassifier: Layer {
+    public let recurrent: RecurrentLayer
+    public let head: Linear
+    private let workspace = Workspace()
+
+    public init(recurrent: RecurrentLayer, classes: Int, rng: inout RandomGenerator) {
+        self.recurrent = recurrent
+        head = Linear(inputSize: recurrent.directions * recurrent.hiddenSize, outputSize: classes, rng: &rng)
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        prefixed("rnn", recurrent) + prefixed("head", head)
+    }
+
+    /// Dropout between recurrent layers is active only in training.
+    public var training: Bool {
+        get { recurrent.training }
+        set { recurrent.training = newValue }
+    }
+
+    /// x: [T, B, I] (or [B, T, I] for a batch-first layer) -> logits [B, classes].
+    public func callAsFunction(_ x: Tensor, lengths: [Int]? = nil) -> Tensor {
+        let r = recurrent(x, lengths: lengths)
+        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
+        let B = r.state.h.shape[1]
+        let features = workspace.tensor("features", [B, D * H])
+        for d in 0..<D {
+            let h = r.state.h[(L - 1) * D + d].pointer
+            for b in 0..<B { (features.pointer + b * D * H + d * H).update(from: h + b * H, count: H) }
+        }
+        return head(features)
+    }
+
+    /// dlogits: [B, classes]. Accumulates every parameter gradient.
+    public func backward(_ dLogits: Tensor) {
+        let dFeatures = head.backward(dLogits)
+        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
+        let B = dLogits.shape[0]
+        let dh = workspace.tensor("dh", [L * D, B, H], zeroed: true)
+        for d in 0..<D {
+            let g = dh[(L - 1) * D + d].pointer
+            for b in 0..<B { (g + b * H).update(from: dFeatures.pointer + b * D * H + d * H, count: H) }
+        }
+        recurrent.backward(outputGradient: nil, stateGradient: RecurrentState(h: dh))
+    }
+}

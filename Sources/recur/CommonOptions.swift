@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// Options every experiment command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Random seed: the same seed gives the same numbers.")
+    var seed: UInt64 = 42
+
+    @Option(help: "BLAS threads (1 is fastest for small models on this kind of machine).")
+    var threads: Int = 1
+
+    @Option(help: ArgumentHelp("Folder for metrics.jsonl, results.json, report.md and SVG plots.", valueName: "dir"))
+    var out: String?
+
+    @Flag(help: "Print exactly one JSON object with the final results on stdout.")
+    var json = false
+
+    @Flag(help: "No progress output on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else {
+            throw ValidationError("--threads must be between 1 and 256, got \(threads)")
+        }
+    }
+
+    /// Applies --threads and opens --out.
+    func prepare() throws -> RunDirectory {
+        BLAS.threads = threads
+        return try RunDirectory(out)
+    }
+
+    func emit(_ results: JSON) {
+        if json { print(results.serialized()) }
+    }
+
+    func log(_ message: String) {
+        if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+    }
+}
+
+extension CellType: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension PalindromeDataset.Encoding: ExpressibleByArgument {}
+extension PalindromeExperiment.Initialization: ExpressibleByArgument {}
+
+/// Parses "a,b,c" with `parse`, naming the option and the bad item on failure.
+func parseList<T>(_ text: String, option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {
+    let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    guard !items.isEmpty else { throw ValidationError("\(option) is empty; give \(expected)") }
+    return try items.map { item in
+        guard let v = parse(item) else { throw ValidationError("\(option): '\(item)' is not valid; expected \(expected)") }
+        return v
+    }
+}

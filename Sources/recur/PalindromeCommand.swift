@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+struct PalindromeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "palindrome",
+        abstract: "Seed 001: remember the first digit of a palindrome (RNN vs LSTM vs GRU).",
+        discussion: "Input: the first N digits of a random palindrome of N+1 digits; target: the last digit. "
+            + "Defaults are the seed's: hidden 128, batch 128, 10000 steps, Adam 1e-3, clip 1.0, seed 42, "
+            + "seed initialisation, 100 test batches. --sweep reproduces the seed's whole study."
+    )
+
+    @Option(help: "Recurrent cell.") var cell: CellType = .lstm
+    @Option(help: "Input digits N (the palindrome has N+1).") var length: Int = 10
+    @Option(help: "Hidden units.") var hidden: Int = 128
+    @Option(help: "Stacked layers.") var layers: Int = 1
+    @Flag(help: "Bidirectional layers.") var bidirectional = false
+    @Option(help: "Dropout between stacked layers.") var dropout: Float = 0
+    @Option(help: "Input encoding: scalar (the seed's input_dim 1) or onehot.") var encoding: PalindromeDataset.Encoding = .scalar
+    @Option(name: .customLong("init"), help: "Initialisation: seed (U(±1/sqrt(fan_in)), zero biases) or pytorch.")
+    var initialization: PalindromeExperiment.Initialization = .seed
+    @Option(help: "Optimizer.") var optimizer: OptimizerKind = .adam
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "StepLR: decay the rate every N steps (default: 1000 with rmsprop, as the seed; else never).") var lrStep: Int?
+    @Option(help: "StepLR factor.") var lrGamma: Float = 0.1
+    @Option(help: "Gradient-norm clip (0: off).") var clip: Float = 1
+    @Option(help: "Sequences per batch.") var batchSize: Int = 128
+    @Option(help: "Training steps.") var steps: Int = 10_000
+    @Option(help: "Fresh test batches.") var testBatches: Int = 100
+    @Option(help: "Log loss and accuracy every N steps.") var logEvery: Int = 100
+    @Flag(help: "Run every cell in --cells at every length in --lengths (the seed's study).") var sweep = false
+    @Option(help: "Cells for --sweep.") var cells: String = "rnn,lstm,gru"
+    @Option(help: "Lengths for --sweep.") var lengths: String = "5,10,15,20"
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (1...10_000).contains(length) else { throw ValidationError("--length must be 1...10000, got \(length)") }
+        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
+        guard layers >= 1 else { throw ValidationError("--layers must be at least 1, got \(layers)") }
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard testBatches >= 1 else { throw ValidationError("--test-batches must be at least 1, got \(testBatches)") }
+        guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
+        if let s = lrStep, s < 1 { throw ValidationError("--lr-step must be at least 1, got \(s)") }
+        if sweep {
+            _ = try sweepCells()
+            _ = try sweepLengths()
+        }
+    }
+
+    func sweepCells() throws -> [CellType] {
+        try parseList(cells, option: "--cells", expected: "a comma-separated list of rnn, rnn-relu, lstm, gru") { CellType(rawValue: $0) }
+    }
+
+    func sweepLengths() throws -> [Int] {
+        try parseList(lengths, option: "--lengths", expected: "comma-separated positive integers, e.g. 5,10,15,20") {
+            Int($0).flatMap { $0 >= 1 && $0 <= 10_000 ? $0 : nil }
+        }
+    }
+
+    func experiment(cell: CellType, length: Int) -> PalindromeExperiment {
+        var e = PalindromeExperiment()
+        e.cell = cell
+        e.length = length
+        e.hidden = hidden
+        e.layers = layers
+        e.bidirectional = bidirectional
+        e.dropout = dropout
+        e.encoding = encoding
+        e.initialization = initialization
+        e.optimizer = optimizer
+        e.learningRate = lr
+        e.lrStep = lrStep ?? (optimizer == .rmsprop ? 1000 : nil)
+        e.lrGamma = lrGamma
+        e.clip = clip
+        e.batchSize = batchSize
+        e.steps = steps
+        e.testBatches = testBatches
+        e.logEvery = logEvery
+        e.seed = common.seed
+        return e
+    }
+
+    func run() throws {
+        let out = try common.prepare()
+        if !sweep {
+            let e = experiment(cell: cell, length: length)
+            let progress = ProgressReporter(total: steps, label: "\(cell.displayName) N=\(length)", plainEvery: logEvery * 10, enabled: !common.quiet)
+            let r = e.run(progress: progress, run: out)
+            try PalindromeReport.write(r, e, to: out)
+            common.log("test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))% (\(testBatches * batchSize) sequences), \(formatNumber(r.seconds, decimals: 1)) s")
+            common.emit(r.json)
+            return
+        }
+        let cellList = try sweepCells(), lengthList = try sweepLengths()
+        var results: [(cell: CellType, length: Int, result: PalindromeExperiment.Result)] = []
+        var runs: [JSON] = []
+        for n in lengthList {
+            for c in cellList {
+                let e = experiment(cell: c, length: n)
+                let dir = try out.subdirectory("\(c.rawValue)-N\(n)")
+                let progress = ProgressReporter(total: steps, label: "\(c.displayName) N=\(n)", plainEvery: logEvery * 10, enabled: !common.quiet)
+                let r = e.run(progress: progress, run: dir)
+                try PalindromeReport.write(r, e, to: dir)
+                common.log("\(c.displayName) N=\(n): test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))%, \(formatNumber(r.seconds, decimals: 1)) s")
+                results.append((c, n, r))
+                runs.append(r.json)
+            }
+        }
+        let table = PalindromeReport.sweepTable(results, cells: cellList, lengths: lengthList)
+        let chart = PalindromeReport.accuracyByLength(results, cells: cellList, lengths: lengthList)
+        try out.write("accuracy_by_length.svg", chart.svg)
+        let total = results.reduce(0) { $0 + $1.result.seconds }
+        try out.write("report.md", """
+        # Palindrome study (seed 001)
+
+        Test accuracy on \(testBatches * batchSize) fresh palindromes per run, next to the seed's published numbers.
+        \(steps) steps, batch \(batchSize), hidden \(hidden), \(optimizer.rawValue) lr \(lr), clip \(clip), init \(initialization.rawValue), seed \(common.seed). Total \(formatNumber(total, decimals: 0)) s.
+
+        \(table.markdown)
+        ![accuracy by length](accuracy_by_length.svg)
+
+        Per-run curves and results are in the sub-folders (`CELL-NLENGTH/`).
+        """)
+        let summary: JSON = .object([("runs", .array(runs)), ("seconds", .number(total))])
+        try out.writeResults(summary)
+        if !common.json { FileHandle.standardError.write(Data(("\n" + table.plainText).utf8)) }
+        common.emit(summary)
+    }
+}

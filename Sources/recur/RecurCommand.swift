@@ -1,0 +1,13 @@
+import ArgumentParser
+import Recur
+
+@main
+struct RecurCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recur",
+        abstract: "Recurrent neural networks (RNN, LSTM, GRU) trained by backpropagation through time.",
+        discussion: "Results: --json prints one JSON object on stdout; --out DIR writes metrics.jsonl, results.json, report.md and SVG plots. Progress goes to stderr.",
+        version: Recur.version,
+        subcommands: [PalindromeCommand.self]
+    )
+}
