@@ -57,19 +57,9 @@ public final class BinaryCrossEntropyWithLogits {
     public init() {}
 
     public func callAsFunction(_ logits: Tensor, targets: [Float]) -> LossResult {
-        precondition(logits.count == targets.count,
-                     "BinaryCrossEntropyWithLogits: logits \(logits.shape) vs \(targets.count) targets")
-        let n = logits.count
-        let grad = workspace.tensor("grad", logits.shape)
-        let x = logits.pointer, g = grad.pointer
-        var total = 0.0
-        let scale = 1 / Float(max(n, 1))
-        for i in 0..<n {
-            let xi = x[i], yi = targets[i]
-            total += Double(max(xi, 0) - xi * yi + log1pf(expf(-abs(xi))))
-            g[i] = (1 / (1 + expf(-xi)) - yi) * scale
+        meanOverElements(logits, targets, workspace, "BinaryCrossEntropyWithLogits") { x, y in
+            (Double(max(x, 0) - x * y + log1pf(expf(-abs(x)))), 1 / (1 + expf(-x)) - y)
         }
-        return LossResult(value: Float(total / Double(max(n, 1))), gradient: grad, count: n)
     }
 }
 
@@ -79,20 +69,28 @@ public final class MeanSquaredError {
     public init() {}
 
     public func callAsFunction(_ prediction: Tensor, targets: [Float]) -> LossResult {
-        precondition(prediction.count == targets.count,
-                     "MeanSquaredError: prediction \(prediction.shape) vs \(targets.count) targets")
-        let n = prediction.count
-        let grad = workspace.tensor("grad", prediction.shape)
-        let p = prediction.pointer, g = grad.pointer
-        var total = 0.0
-        let scale = 2 / Float(max(n, 1))
-        for i in 0..<n {
-            let d = p[i] - targets[i]
-            total += Double(d) * Double(d)
-            g[i] = d * scale
+        meanOverElements(prediction, targets, workspace, "MeanSquaredError") { p, y in
+            (Double(p - y) * Double(p - y), 2 * (p - y))
         }
-        return LossResult(value: Float(total / Double(max(n, 1))), gradient: grad, count: n)
     }
+}
+
+/// mean_i f(x_i, y_i).loss, with gradient f(x_i, y_i).gradient / N.
+@inline(__always)
+private func meanOverElements(_ input: Tensor, _ targets: [Float], _ workspace: Workspace, _ name: String,
+                              _ f: (Float, Float) -> (loss: Double, gradient: Float)) -> LossResult {
+    precondition(input.count == targets.count, "\(name): input \(input.shape) vs \(targets.count) targets")
+    let n = input.count
+    let grad = workspace.tensor("grad", input.shape)
+    let x = input.pointer, g = grad.pointer
+    var total = 0.0
+    let scale = 1 / Float(max(n, 1))
+    for i in 0..<n {
+        let (l, d) = f(x[i], targets[i])
+        total += l
+        g[i] = d * scale
+    }
+    return LossResult(value: Float(total / Double(max(n, 1))), gradient: grad, count: n)
 }
 
 import Foundation

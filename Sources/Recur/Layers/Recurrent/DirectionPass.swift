@@ -11,6 +11,8 @@
 /// - rh:    [T, B, H]     GRU reset-before: r * h_prev
 /// - dGi, dGh: [T, B, G*H] gradients of the input / recurrent pre-activations (same buffer
 ///                        unless the cell is a GRU)
+/// - hm:    [T, B, H]     with recurrent dropout: h_prev * mask, what the recurrent products
+///                        saw at step t (`productInput`); dhm: [B, H] its gradient
 final class DirectionPass: @unchecked Sendable {
     let inputSize: Int, hiddenSize: Int, gateCount: Int
     let reverse: Bool
@@ -33,6 +35,11 @@ final class DirectionPass: @unchecked Sendable {
     var dc: UnsafeMutablePointer<Float>
     var drh: UnsafeMutablePointer<Float>
     var foldedBias: UnsafeMutablePointer<Float>
+    var hm: UnsafeMutablePointer<Float>
+    var dhm: UnsafeMutablePointer<Float>
+    /// Variational recurrent dropout: one [B, H] mask for the whole sequence, applied to the
+    /// state that feeds the recurrent products (not to the carried state). nil: off.
+    var recurrentMask: UnsafePointer<Float>?
     /// Per-row valid lengths for the current batch (nil: all T).
     var lengths: UnsafePointer<Int32>?
     /// Where this direction writes its outputs: [T, B, ldo] with this direction's H columns.
@@ -54,7 +61,7 @@ final class DirectionPass: @unchecked Sendable {
         let placeholder = TensorStorage(count: 1)
         store["placeholder"] = placeholder
         let p = placeholder.base
-        (gates, hs, cs, actC, hp, rh, dGi, dGh, dh, dc, drh, foldedBias, out) = (p, p, p, p, p, p, p, p, p, p, p, p, p)
+        (gates, hs, cs, actC, hp, rh, dGi, dGh, dh, dc, drh, foldedBias, out, hm, dhm) = (p, p, p, p, p, p, p, p, p, p, p, p, p, p, p)
         reserve(steps: 1, batch: 1)
     }
 
@@ -76,6 +83,8 @@ final class DirectionPass: @unchecked Sendable {
         hs = buffer("hs", (cT + 1) * cB * H)
         dGi = buffer("dGi", cT * cB * GH)
         dh = buffer("dh", cB * H)
+        hm = buffer("hm", cT * cB * H)
+        dhm = buffer("dhm", cB * H)
         foldedBias = buffer("bias", GH)
         if cell.hasCellState {
             cs = buffer("cs", (cT + 1) * cB * H)
@@ -108,8 +117,15 @@ final class DirectionPass: @unchecked Sendable {
     @inline(__always) func next(_ t: Int) -> Int { reverse ? t : t + 1 }
     var initialIndex: Int { reverse ? T : 0 }
     var finalIndex: Int { reverse ? 0 : T }
-    /// The states that feed steps 0..<T, as one [T*B, H] block.
-    var previousStates: UnsafeMutablePointer<Float> { reverse ? h(1) : h(0) }
+    /// The states that fed the recurrent products of steps 0..<T, as one [T*B, H] block.
+    var previousStates: UnsafeMutablePointer<Float> { recurrentMask != nil ? hm : (reverse ? h(1) : h(0)) }
+    /// What step t's recurrent products multiply: h_prev, or h_prev * mask with recurrent dropout.
+    @inline(__always) func productInput(_ t: Int) -> UnsafeMutablePointer<Float> {
+        recurrentMask != nil ? hm + t * B * hiddenSize : h(previous(t))
+    }
+    /// Where backward accumulates the gradient of `productInput`: dh itself, or dhm (then
+    /// masked into dh) with recurrent dropout.
+    var dProduct: UnsafeMutablePointer<Float> { recurrentMask != nil ? dhm : dh }
 
     /// Runs the direction over x: [T*B, I] (time-major rows). h0, c0: [B, H] or nil for zeros.
     func forward(_ x: UnsafePointer<Float>, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?) {
@@ -132,7 +148,12 @@ final class DirectionPass: @unchecked Sendable {
             if let c0 { c(first).update(from: c0, count: B * H) } else { c(first).update(repeating: 0, count: B * H) }
         }
         for s in 0..<T {
-            cell.forwardStep(self, t: reverse ? T - 1 - s : s)
+            let t = reverse ? T - 1 - s : s
+            if let m = recurrentMask {
+                let src = h(previous(t)), dst = productInput(t)
+                for r in 0..<B { for j in 0..<H { dst[r * H + j] = src[r * H + j] * m[r * H + j] } }
+            }
+            cell.forwardStep(self, t: t)
         }
     }
 
@@ -149,7 +170,11 @@ final class DirectionPass: @unchecked Sendable {
         }
         for s in 0..<T {
             let t = reverse ? s : T - 1 - s
+            if recurrentMask != nil { dhm.update(repeating: 0, count: B * H) }
             cell.backwardStep(self, t: t, dy: dy.map { $0 + t * B * lddy }, lddy: lddy)
+            if let m = recurrentMask {
+                for i in 0..<(B * H) { dh[i] += m[i] * dhm[i] }
+            }
         }
         // Whole-sequence weight gradients: one GEMM each.
         BLAS.gemm(transA: true, m: GH, n: inputSize, k: rows, a: dGi, lda: GH, b: x, ldb: inputSize,

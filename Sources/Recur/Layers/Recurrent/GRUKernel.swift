@@ -16,16 +16,16 @@ struct GRUKernel: CellKernel {
 
     func forwardStep(_ p: DirectionPass, t: Int) {
         let B = Int32(p.B), H = p.hiddenSize, hp = p.hp(t), g = p.gates(t)
-        let hPrev = p.h(p.previous(t)), hNext = p.h(p.next(t))
+        let hPrev = p.h(p.previous(t)), hNext = p.h(p.next(t)), hIn = p.productInput(t)
         if resetAfter {
             p.fillRecurrentBias(hp, ldc: 3 * H, firstRow: 0, count: 3 * H)
-            p.recurrentProduct(hPrev, rows: 3 * H, into: hp, ldc: 3 * H, accumulate: true)
+            p.recurrentProduct(hIn, rows: 3 * H, into: hp, ldc: 3 * H, accumulate: true)
             recur_gru_forward_step(B, Int32(H), Int32(t), p.lengths, g, hp, hPrev, hNext, p.out(t),
                                    Int32(p.ldo), gateActivation.kernelCode, activation.kernelCode)
         } else {
             p.fillRecurrentBias(hp, ldc: 3 * H, firstRow: 0, count: 2 * H)
-            p.recurrentProduct(hPrev, rows: 2 * H, into: hp, ldc: 3 * H, accumulate: true)
-            recur_gru_rb_forward_rz(B, Int32(H), g, hp, hPrev, p.rh(t), gateActivation.kernelCode)
+            p.recurrentProduct(hIn, rows: 2 * H, into: hp, ldc: 3 * H, accumulate: true)
+            recur_gru_rb_forward_rz(B, Int32(H), g, hp, hIn, p.rh(t), gateActivation.kernelCode)
             p.fillRecurrentBias(hp + 2 * H, ldc: 3 * H, firstRow: 2 * H, count: H)
             p.recurrentProduct(p.rh(t), rows: H, firstRow: 2 * H, into: hp + 2 * H, ldc: 3 * H, accumulate: true)
             recur_gru_rb_forward_n(B, Int32(H), Int32(t), p.lengths, g, hp + 2 * H, Int32(3 * H), hPrev, hNext,
@@ -39,15 +39,15 @@ struct GRUKernel: CellKernel {
         if resetAfter {
             recur_gru_backward_step(B, Int32(H), Int32(t), p.lengths, p.gates(t), p.hp(t), hPrev, dy,
                                     Int32(lddy), p.dh, dgi, dgh, gateActivation.kernelCode, activation.kernelCode)
-            p.recurrentGradient(dgh, ldg: 3 * H, rows: 3 * H, into: p.dh)
+            p.recurrentGradient(dgh, ldg: 3 * H, rows: 3 * H, into: p.dProduct)
         } else {
             recur_gru_rb_backward_n(B, Int32(H), Int32(t), p.lengths, p.gates(t), hPrev, dy, Int32(lddy),
                                     p.dh, dgi, dgh, gateActivation.kernelCode, activation.kernelCode)
             // Gradient of r h_prev through the n-block product.
             p.recurrentGradient(dgh + 2 * H, ldg: 3 * H, rows: H, firstRow: 2 * H, into: p.drh, accumulate: false)
-            recur_gru_rb_backward_r(B, Int32(H), Int32(t), p.lengths, p.gates(t), hPrev, p.drh, p.dh, dgi, dgh,
-                                    gateActivation.kernelCode)
-            p.recurrentGradient(dgh, ldg: 3 * H, rows: 2 * H, into: p.dh)
+            recur_gru_rb_backward_r(B, Int32(H), Int32(t), p.lengths, p.gates(t), p.productInput(t), p.drh, p.dProduct,
+                                    dgi, dgh, gateActivation.kernelCode)
+            p.recurrentGradient(dgh, ldg: 3 * H, rows: 2 * H, into: p.dProduct)
         }
     }
 

@@ -11,7 +11,7 @@ struct LSTMKernel: CellKernel {
 
     func forwardStep(_ p: DirectionPass, t: Int) {
         let g = p.gates(t), H = p.hiddenSize, prev = p.previous(t), next = p.next(t)
-        p.recurrentProduct(p.h(prev), rows: 4 * H, into: g, ldc: 4 * H, accumulate: true)
+        p.recurrentProduct(p.productInput(t), rows: 4 * H, into: g, ldc: 4 * H, accumulate: true)
         recur_lstm_forward_step(Int32(p.B), Int32(H), Int32(t), p.lengths, g, p.c(prev), p.c(next),
                                 p.actC(t), p.h(prev), p.h(next), p.out(t), Int32(p.ldo),
                                 gateActivation.kernelCode, activation.kernelCode)
@@ -22,6 +22,6 @@ struct LSTMKernel: CellKernel {
         recur_lstm_backward_step(Int32(p.B), Int32(H), Int32(t), p.lengths, p.gates(t), p.c(p.previous(t)),
                                  p.actC(t), dy, Int32(lddy), p.dh, p.dc, p.dGi(t),
                                  gateActivation.kernelCode, activation.kernelCode)
-        p.recurrentGradient(p.dGi(t), ldg: 4 * H, rows: 4 * H, into: p.dh)
+        p.recurrentGradient(p.dGi(t), ldg: 4 * H, rows: 4 * H, into: p.dProduct)
     }
 }

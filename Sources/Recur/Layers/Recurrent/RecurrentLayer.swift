@@ -27,8 +27,18 @@ public class RecurrentLayer: Layer {
     public let bias: RecurrentBias
     public let activation: Activation
     public let recurrentActivation: Activation
+    /// Variational dropout on each layer's input (Keras `dropout`): one [B, I] mask per
+    /// sequence, the same at every step. Training only.
+    public var inputDropout: Float = 0 {
+        didSet { precondition(inputDropout >= 0 && inputDropout < 1, "inputDropout must be in [0, 1), got \(inputDropout)") }
+    }
+    /// Variational dropout on the state that feeds the recurrent product (Keras
+    /// `recurrent_dropout`, Gal & Ghahramani): one [B, H] mask per sequence and direction.
+    public var recurrentDropout: Float = 0 {
+        didSet { precondition(recurrentDropout >= 0 && recurrentDropout < 1, "recurrentDropout must be in [0, 1), got \(recurrentDropout)") }
+    }
     public var training = true
-    /// Draws the between-layer dropout masks.
+    /// Draws the dropout masks.
     public var rng: RandomGenerator
 
     public var directions: Int { bidirectional ? 2 : 1 }
@@ -38,6 +48,7 @@ public class RecurrentLayer: Layer {
     private var lengths: [Int32]? = nil
     private var layerInputs: [Tensor] = []
     private var dropoutMasks: [Tensor?] = []
+    private var inputMasks: [Tensor?] = []
     private var steps = 0, batch = 0
 
     init(cell: any CellKernel, inputSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
@@ -117,15 +128,31 @@ public class RecurrentLayer: Layer {
         let cN = cell.hasCellState ? workspace.tensor("cN", stateShape) : nil
         layerInputs = []
         dropoutMasks = []
+        inputMasks = []
         var output = input
         withLengths { lengthPointer in
             for l in 0..<layers {
+                if training && inputDropout > 0 {
+                    let width = input.shape[2]
+                    let mask = dropoutMask("inmask\(l)", [B, width], inputDropout)
+                    let dropped = workspace.tensor("indropped\(l)", input.shape)
+                    let m = mask.pointer, src = input.pointer, dst = dropped.pointer
+                    for t in 0..<T {
+                        for i in 0..<(B * width) { dst[t * B * width + i] = src[t * B * width + i] * m[i] }
+                    }
+                    inputMasks.append(mask)
+                    input = dropped
+                } else {
+                    inputMasks.append(nil)
+                }
                 layerInputs.append(input)
                 output = workspace.tensor("out\(l)", [T, B, D * H])
                 for d in 0..<D {
                     let p = passes[l][d], k = l * D + d
                     p.reserve(steps: T, batch: B)
                     p.lengths = lengthPointer
+                    p.recurrentMask = training && recurrentDropout > 0
+                        ? UnsafePointer(dropoutMask("recmask\(l).\(d)", [B, H], recurrentDropout).pointer) : nil
                     p.out = output.pointer + d * H
                     p.ldo = D * H
                     p.forward(input.pointer, h0: initialState.map { $0.h[k].pointer },
@@ -134,14 +161,10 @@ public class RecurrentLayer: Layer {
                     if let cN { cN[k].pointer.update(from: p.c(p.finalIndex), count: B * H) }
                 }
                 if l < layers - 1 && training && dropout > 0 {
-                    let mask = workspace.tensor("mask\(l)", output.shape)
+                    let mask = dropoutMask("mask\(l)", output.shape, dropout)
                     let dropped = workspace.tensor("dropped\(l)", output.shape)
-                    let keep = 1 - dropout, scale = 1 / keep
                     let m = mask.pointer, o = output.pointer, y = dropped.pointer
-                    for i in 0..<output.count {
-                        m[i] = rng.uniform() < keep ? scale : 0
-                        y[i] = o[i] * m[i]
-                    }
+                    for i in 0..<output.count { y[i] = o[i] * m[i] }
                     dropoutMasks.append(mask)
                     input = dropped
                 } else {
@@ -191,6 +214,12 @@ public class RecurrentLayer: Layer {
                     dh0[k].pointer.update(from: p.dh, count: B * H)
                     if let dc0 { dc0[k].pointer.update(from: p.dc, count: B * H) }
                 }
+                if let mask = inputMasks[l] {
+                    let width = x.shape[2], m = mask.pointer, g = dInput.pointer
+                    for t in 0..<T {
+                        for i in 0..<(B * width) { g[t * B * width + i] *= m[i] }
+                    }
+                }
                 if l > 0 {
                     if let mask = dropoutMasks[l - 1] {
                         let m = mask.pointer, g = dInput.pointer
@@ -202,6 +231,14 @@ public class RecurrentLayer: Layer {
         }
         let dx = batchFirst ? Self.swapFirstAxes(dInput, into: workspace.tensor("dxB", [B, T, inputSize])) : dInput
         return (dx, RecurrentState(h: dh0, c: dc0))
+    }
+
+    /// Inverted-dropout mask: 1/(1-p) with probability 1-p, else 0.
+    private func dropoutMask(_ key: String, _ shape: [Int], _ p: Float) -> Tensor {
+        let mask = workspace.tensor(key, shape)
+        let keep = 1 - p, scale = 1 / keep, m = mask.pointer
+        for i in 0..<mask.count { m[i] = rng.uniform() < keep ? scale : 0 }
+        return mask
     }
 
     private func withLengths(_ body: (UnsafePointer<Int32>?) -> Void) {
