@@ -1,7 +1,7 @@
 import Foundation
 
 /// Seed 001: can a recurrent network remember the first digit of a palindrome until the end?
-/// Trains a `SequenceClassifier` on fresh random batches and tests on fresh batches.
+/// Trains a `SequenceModel` on fresh random batches and tests on fresh batches.
 public struct PalindromeExperiment: Sendable {
     public enum Initialization: String, Sendable, CaseIterable, Codable {
         /// Seed 001's: W_ih U(±1/sqrt(input_dim)), W_hh and head U(±1/sqrt(H)), zero biases,
@@ -99,7 +99,7 @@ public struct PalindromeExperiment: Sendable {
                                        bidirectional: bidirectional, dropout: dropout,
                                        bias: initialization == .seed ? .single : .separate,
                                        initialization: initialization == .seed ? .fanIn : .pytorch, seed: initSeed)
-        let model = SequenceClassifier(recurrent: recurrent, classes: 10, rng: &initRNG)
+        let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
         if initialization == .seed {
             let k = 1 / Float(recurrent.directions * hidden).squareRoot()
             initRNG.fillUniform(model.head.weight.value, -k, k)

@@ -66,13 +66,18 @@ public struct LineChart: Sendable {
         if y1 <= y0 { y0 -= abs(y0) * 0.1 + 1e-3; y1 += abs(y1) * 0.1 + 1e-3 }
         if yRange == nil { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad }
         let xt = Self.ticks(x0, x1), yt = Self.ticks(y0, y1)
+        // Few short names fit inside the plot; otherwise the legend goes below the axis label.
+        let longest = series.map(\.name.count).max() ?? 0
+        let legendBelow = series.count > 3 || longest > 24
+        let legendHeight = legendBelow ? Double(series.count) * 20 + 12 : 0
+        let totalHeight = height + legendHeight
         let left = 78.0, right = 24.0, top = 48.0, bottom = 58.0
         let pw = width - left - right, ph = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
         var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(totalHeight))" viewBox="0 0 \(Int(width)) \(Int(totalHeight))" font-family="Helvetica, Arial, sans-serif">
         <rect width="100%" height="100%" fill="white"/>
         <text x="\(f(width / 2))" y="28" text-anchor="middle" font-size="17" font-weight="bold">\(Self.escape(title))</text>
 
@@ -99,10 +104,9 @@ public struct LineChart: Sendable {
                 for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(min(max(p.y, y0), y1))))\" r=\"3.5\" fill=\"\(color)\"/>\n" }
             }
         }
-        // Legend, top right inside the plot.
-        let rows = series.count, longest = series.map(\.name.count).max() ?? 0
+        let rows = series.count
         let lw = Double(longest) * 7.2 + 44, lh = Double(rows) * 20 + 10
-        let lx = left + pw - lw - 8, ly = top + 8
+        let lx = legendBelow ? left : left + pw - lw - 8, ly = legendBelow ? height - 4 : top + 8
         if rows > 0 {
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
             for (i, ser) in series.enumerated() {

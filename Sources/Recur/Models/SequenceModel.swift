@@ -1,17 +1,18 @@
-/// Recurrent stack -> final hidden state -> Linear: classifies whole sequences (seed 001's
-/// palindrome models, seed 000's keyword models).
+/// Many-to-one: recurrent stack -> final hidden state -> Linear. Gives class logits (seed
+/// 001's palindromes, seed 000's keywords) or regression values (seed 003's forecasts).
 ///
 /// The features are the top layer's final state of each direction, concatenated:
 /// [B, D*H] = concat(forward h_T, reverse h_0). With `lengths`, each sequence's own last
 /// valid state is used. State-dict names: `rnn.*` and `head.*`.
-public final class SequenceClassifier: Layer {
+public final class SequenceModel: Layer {
     public let recurrent: RecurrentLayer
     public let head: Linear
     private let workspace = Workspace()
 
-    public init(recurrent: RecurrentLayer, classes: Int, rng: inout RandomGenerator) {
+    /// - outputs: classes (logits) or regression targets per sequence.
+    public init(recurrent: RecurrentLayer, outputs: Int, rng: inout RandomGenerator) {
         self.recurrent = recurrent
-        head = Linear(inputSize: recurrent.directions * recurrent.hiddenSize, outputSize: classes, rng: &rng)
+        head = Linear(inputSize: recurrent.directions * recurrent.hiddenSize, outputSize: outputs, rng: &rng)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
@@ -24,7 +25,7 @@ public final class SequenceClassifier: Layer {
         set { recurrent.training = newValue }
     }
 
-    /// x: [T, B, I] (or [B, T, I] for a batch-first layer) -> logits [B, classes].
+    /// x: [T, B, I] (or [B, T, I] for a batch-first layer) -> [B, outputs].
     public func callAsFunction(_ x: Tensor, lengths: [Int]? = nil) -> Tensor {
         let r = recurrent(x, lengths: lengths)
         let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
@@ -37,7 +38,7 @@ public final class SequenceClassifier: Layer {
         return head(features)
     }
 
-    /// dlogits: [B, classes]. Accumulates every parameter gradient.
+    /// dlogits: [B, outputs]. Accumulates every parameter gradient.
     public func backward(_ dLogits: Tensor) {
         let dFeatures = head.backward(dLogits)
         let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)

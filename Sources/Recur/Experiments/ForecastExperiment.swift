@@ -1,0 +1,269 @@
+import Foundation
+
+/// Seed 003's hands-on part: predict the next value of a series from the previous `window`
+/// values with SimpleRNN / LSTM / GRU (Keras conventions) or a Jordan network, trained with
+/// MSE and Adam; optional L2 on the kernels and variational input/recurrent dropout.
+public struct ForecastExperiment: Sendable {
+    public enum Cell: String, Sendable, CaseIterable, Codable {
+        case rnn, lstm, gru, jordan
+        public var displayName: String {
+            switch self {
+            case .rnn: return "SimpleRNN"
+            case .lstm: return "LSTM"
+            case .gru: return "GRU"
+            case .jordan: return "Jordan"
+            }
+        }
+    }
+
+    public enum Initialization: String, Sendable, CaseIterable, Codable {
+        /// Keras defaults (the seed's framework): glorot-uniform kernels, orthogonal recurrent
+        /// kernels, zero biases (one bias for SimpleRNN/LSTM, forget bias 1; GRU reset_after
+        /// with two), glorot-uniform Dense.
+        case keras
+        /// PyTorch defaults.
+        case pytorch
+    }
+
+    public var series: TimeSeries = .sine
+    public var window = 10
+    public var trainFraction = 0.8
+    public var scaling: Scaler.Kind = .none
+    public var cell: Cell = .rnn
+    public var units = 10
+    public var activation: Activation = .relu
+    public var epochs = 10
+    public var batchSize = 32
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    /// 0: no clipping.
+    public var clip: Float = 0
+    /// Keras kernel_regularizer and recurrent_regularizer l2(c).
+    public var l2: Float = 0
+    public var inputDropout: Float = 0
+    public var recurrentDropout: Float = 0
+    public var initialization: Initialization = .keras
+    public var seed: UInt64 = 42
+    /// Steps of the recursive multi-step forecast from the start of the test span (0: none).
+    public var horizon = 0
+
+    public init() {}
+
+    /// A short name for tables: the cell plus its regularisation.
+    public var label: String {
+        var parts: [String] = []
+        if l2 > 0 { parts.append("L2 \(l2)") }
+        if inputDropout > 0 { parts.append("dropout \(inputDropout)") }
+        if recurrentDropout > 0 { parts.append("recurrent dropout \(recurrentDropout)") }
+        return cell.displayName + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
+    }
+
+    public var config: JSON {
+        .object([
+            ("task", "forecast"), ("series", .string(series.name)), ("values", JSON(series.values.count)),
+            ("window", JSON(window)), ("split", .number(trainFraction)), ("scale", .string(scaling.rawValue)),
+            ("cell", .string(cell.rawValue)), ("units", JSON(units)), ("activation", .string(activation.rawValue)),
+            ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("optimizer", .string(optimizer.rawValue)),
+            ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("l2", JSON(l2)), ("input_dropout", JSON(inputDropout)),
+            ("recurrent_dropout", JSON(recurrentDropout)), ("init", .string(initialization.rawValue)),
+            ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
+        ])
+    }
+
+    public struct EpochPoint: Sendable {
+        public let epoch: Int
+        public let trainLoss: Double
+        public let validLoss: Double
+    }
+
+    public struct Result: Sendable {
+        public let label: String
+        public let testMSE: Double, testMAE: Double, baselineMSE: Double, baselineMAE: Double
+        public let horizonMSE: Double?
+        public let history: [EpochPoint]
+        /// Test span, original units: positions, actual values, one-step predictions.
+        public let positions: [Double], actual: [Double], predicted: [Double]
+        /// Recursive forecast from the start of the test span, original units.
+        public let horizonForecast: [Double]
+        public let seconds: Double, trainSeconds: Double, steps: Int, sequences: Int
+        public let parameterCount: Int
+        public let config: JSON
+
+        public var json: JSON {
+            var pairs: [(String, JSON)] = [
+                ("test_mse", .number(testMSE)), ("test_mae", .number(testMAE)),
+                ("baseline_mse", .number(baselineMSE)), ("baseline_mae", .number(baselineMAE)),
+            ]
+            if let h = horizonMSE { pairs.append(("horizon_mse", .number(h))) }
+            pairs += [
+                ("train_loss", .number(history.last?.trainLoss ?? .nan)), ("valid_loss", .number(history.last?.validLoss ?? .nan)),
+                ("seconds", .number(seconds)), ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))),
+                ("sequences_per_second", .number(Double(sequences) / max(trainSeconds, 1e-9))),
+                ("parameters", JSON(parameterCount)), ("config", config),
+            ]
+            return .object(pairs)
+        }
+    }
+
+    /// The model: a recurrent layer and Dense(1), or a Jordan network with one output.
+    final class Model {
+        let sequence: SequenceModel?
+        let jordan: JordanRNN?
+        private let workspace = Workspace()
+        /// Window length (steps per sequence).
+        let steps: Int
+
+        init(_ e: ForecastExperiment, rng: inout RandomGenerator) {
+            steps = e.window
+            let seed = rng.next()
+            if e.cell == .jordan {
+                sequence = nil
+                jordan = JordanRNN(inputSize: 1, hiddenSize: e.units, outputSize: 1, activation: e.activation, seed: seed)
+                return
+            }
+            let keras = e.initialization == .keras
+            let layer: RecurrentLayer
+            switch e.cell {
+            case .lstm:
+                layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate, activation: e.activation,
+                             initialization: keras ? .keras : .pytorch, seed: seed)
+            case .gru:
+                layer = GRU(inputSize: 1, hiddenSize: e.units, activation: e.activation, initialization: keras ? .keras : .pytorch, seed: seed)
+            default:
+                layer = RNN(inputSize: 1, hiddenSize: e.units, activation: e.activation, bias: keras ? .single : .separate,
+                            initialization: keras ? .keras : .pytorch, seed: seed)
+            }
+            layer.inputDropout = e.inputDropout
+            layer.recurrentDropout = e.recurrentDropout
+            let model = SequenceModel(recurrent: layer, outputs: 1, rng: &rng)
+            if keras {  // Dense: glorot-uniform kernel, zero bias
+                let limit = (6 / Float(e.units + 1)).squareRoot()
+                rng.fillUniform(model.head.weight.value, -limit, limit)
+                model.head.bias?.value.zero()
+            }
+            sequence = model
+            jordan = nil
+        }
+
+        var parameters: [Parameter] { sequence?.parameters ?? jordan!.parameters }
+        /// What Keras' kernel and recurrent regularizers act on.
+        var regularized: [Parameter] {
+            if let s = sequence { return s.recurrent.weightMatrices }
+            return [jordan!.weightIH, jordan!.weightYH]
+        }
+        var training: Bool {
+            get { sequence?.training ?? true }
+            set { sequence?.training = newValue }
+        }
+        func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+        /// x: [T, B, 1] -> [B] predictions (a view).
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            if let s = sequence { return s(x).reshaped([x.shape[1]]) }
+            let y = jordan!(x)
+            return y[x.shape[0] - 1].reshaped([x.shape[1]])
+        }
+
+        func backward(_ d: Tensor) {
+            if let s = sequence { s.backward(d.reshaped([d.count, 1])); return }
+            // Only the last step's output is the prediction.
+            let dy = workspace.tensor("dy", [steps, d.count, 1], zeroed: true)
+            dy[steps - 1].pointer.update(from: d.pointer, count: d.count)
+            jordan!.backward(dy)
+        }
+    }
+
+    /// Trains, evaluates on the test span, and forecasts `horizon` steps recursively.
+    public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
+        let start = Date()
+        let data = try WindowedSeries(series.values, window: window, trainFraction: trainFraction)
+        let scaler = Scaler(scaling, fitOn: Array(series.values[0..<(data.splitIndex + window)]))
+        let inputs = data.inputs.map { $0.map(scaler.transform) }, targets = data.targets.map(scaler.transform)
+        var rng = RandomGenerator(seed: seed)
+        let model = Model(self, rng: &rng)
+        let opt: any Optimizer = optimizer == .adam
+            ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: initialization == .keras ? 1e-7 : 1e-8)
+            : optimizer.make(model.parameters, learningRate: learningRate)
+        let mse = MeanSquaredError()
+        let batchesPerEpoch = (data.trainCount + batchSize - 1) / batchSize
+        var history: [EpochPoint] = []
+        var order = Array(0..<data.trainCount)
+        var steps = 0
+        let trainStart = Date()
+        for epoch in 1...epochs {
+            model.training = true
+            // Keras shuffles the training windows every epoch.
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+            var epochLoss = 0.0
+            for b in 0..<batchesPerEpoch {
+                let rows = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
+                let x = Self.batch(rows.map { inputs[$0] })
+                model.zeroGrad()
+                let prediction = model(x)
+                let loss = mse(prediction, targets: rows.map { Float(targets[$0]) })
+                model.backward(loss.gradient)
+                let penalty = addL2Penalty(model.regularized, coefficient: l2)
+                if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
+                opt.step()
+                epochLoss += (Double(loss.value) + penalty) * Double(rows.count)
+                steps += 1
+                progress?.update(steps, metrics: [("epoch", "\(epoch)/\(epochs)"), ("loss", formatNumber(Double(loss.value) + penalty, decimals: 5))])
+            }
+            let valid = Self.predict(model, inputs, range: data.splitIndex..<data.targets.count)
+            let validLoss = zip(valid, targets[data.splitIndex...]).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(data.testCount)
+            let point = EpochPoint(epoch: epoch, trainLoss: epochLoss / Double(data.trainCount), validLoss: validLoss)
+            history.append(point)
+            run?.logMetrics(.object([("epoch", JSON(epoch)), ("train_loss", .number(point.trainLoss)), ("valid_loss", .number(point.validLoss))]))
+        }
+        let trainSeconds = Date().timeIntervalSince(trainStart)
+        // Test metrics in original units, beside the naive last-value forecast.
+        let testRange = data.splitIndex..<data.targets.count
+        let predicted = Self.predict(model, inputs, range: testRange).map(scaler.inverse)
+        let actual = Array(data.targets[testRange])
+        let naive = testRange.map { data.inputs[$0][window - 1] }
+        func meanError(_ a: [Double], _ b: [Double], _ f: (Double) -> Double) -> Double {
+            zip(a, b).reduce(0.0) { $0 + f($1.0 - $1.1) } / Double(a.count)
+        }
+        var forecast: [Double] = []
+        if horizon > 0 {
+            var windowValues = inputs[data.splitIndex]
+            for _ in 0..<min(horizon, data.testCount) {
+                let next = Self.predict(model, [windowValues], range: 0..<1)[0]
+                forecast.append(scaler.inverse(next))
+                windowValues = Array(windowValues.dropFirst()) + [next]
+            }
+        }
+        return Result(
+            label: label,
+            testMSE: meanError(predicted, actual) { $0 * $0 }, testMAE: meanError(predicted, actual) { abs($0) },
+            baselineMSE: meanError(naive, actual) { $0 * $0 }, baselineMAE: meanError(naive, actual) { abs($0) },
+            horizonMSE: forecast.isEmpty ? nil : meanError(forecast, Array(actual.prefix(forecast.count))) { $0 * $0 },
+            history: history, positions: testRange.map { series.position($0 + window) }, actual: actual, predicted: predicted,
+            horizonForecast: forecast, seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds, steps: steps,
+            sequences: epochs * data.trainCount, parameterCount: model.parameters.reduce(0) { $0 + $1.count }, config: config)
+    }
+
+    /// Windows -> [window, B, 1] time-major.
+    static func batch(_ windows: [[Double]]) -> Tensor {
+        let T = windows[0].count, B = windows.count
+        let x = Tensor(zeros: [T, B, 1])
+        for (b, w) in windows.enumerated() { for t in 0..<T { x.pointer[t * B + b] = Float(w[t]) } }
+        return x
+    }
+
+    /// One-step predictions for windows in `range`, in evaluation mode.
+    static func predict(_ model: Model, _ inputs: [[Double]], range: Range<Int>) -> [Double] {
+        let wasTraining = model.training
+        model.training = false
+        defer { model.training = wasTraining }
+        var out: [Double] = []
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let end = min(range.upperBound, i + 256)
+            let p = model(batch(Array(inputs[i..<end])))
+            out += p.scalars.map(Double.init)
+            i = end
+        }
+        return out
+    }
+}
