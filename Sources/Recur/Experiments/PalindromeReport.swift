@@ -62,14 +62,16 @@ public enum PalindromeReport {
     /// The seed's final plot: test accuracy against length, one line per cell (seed dashed).
     public static func accuracyByLength(_ results: [(cell: CellType, length: Int, result: PalindromeExperiment.Result)],
                                         cells: [CellType], lengths: [Int]) -> LineChart {
-        var series: [LineChart.Series] = cells.map { c in
+        // One colour per cell; Recur's lines nested by width so equal results stay visible.
+        var series: [LineChart.Series] = cells.enumerated().map { i, c in
             .init(name: "\(c.displayName) (Recur)", points: lengths.compactMap { n in
                 results.first { $0.cell == c && $0.length == n }.map { (Double(n), $0.result.testAccuracy) }
-            })
+            }, colorIndex: i, width: 2 + 2.5 * Double(cells.count - 1 - i))
         }
-        for c in cells {
+        for (i, c) in cells.enumerated() {
             if let seed = PalindromeExperiment.seedResults[c], lengths.contains(where: { seed[$0] != nil }) {
-                series.append(.init(name: "\(c.displayName) (seed 001)", points: lengths.compactMap { n in seed[n].map { (Double(n), $0) } }, dashed: true))
+                series.append(.init(name: "\(c.displayName) (seed 001)", points: lengths.compactMap { n in seed[n].map { (Double(n), $0) } },
+                                    dashed: true, colorIndex: i))
             }
         }
         return LineChart(title: "Palindrome test accuracy against length", xLabel: "palindrome length N (input digits)",

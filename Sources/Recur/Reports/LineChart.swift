@@ -9,10 +9,16 @@ public struct LineChart: Sendable {
         public var points: [(x: Double, y: Double)]
         /// Draw dashed (e.g. a reference or published curve).
         public var dashed: Bool
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+        /// Palette index (default: the series' position), so related series can share a colour.
+        public var colorIndex: Int?
+        /// Stroke width; wider lines drawn first stay visible where lines coincide.
+        public var width: Double
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, colorIndex: Int? = nil, width: Double = 2) {
             self.name = name
             self.points = points
             self.dashed = dashed
+            self.colorIndex = colorIndex
+            self.width = width
         }
     }
 
@@ -95,11 +101,11 @@ public struct LineChart: Sendable {
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\" font-size=\"14\">\(Self.escape(xLabel))</text>\n"
         s += "<text transform=\"translate(20 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">\(Self.escape(yLabel))</text>\n"
         for (i, ser) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let color = Self.palette[(ser.colorIndex ?? i) % Self.palette.count]
             let pts = ser.points.filter { $0.x.isFinite && $0.y.isFinite }
             guard !pts.isEmpty else { continue }
             let path = pts.map { "\(f(px($0.x))),\(f(py(min(max($0.y, y0), y1))))" }.joined(separator: " ")
-            s += "<polyline class=\"series\" data-name=\"\(Self.escape(ser.name))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(ser.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
+            s += "<polyline class=\"series\" data-name=\"\(Self.escape(ser.name))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(f(ser.width))\"\(ser.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
             if pts.count <= 30 {
                 for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(min(max(p.y, y0), y1))))\" r=\"3.5\" fill=\"\(color)\"/>\n" }
             }
@@ -110,7 +116,7 @@ public struct LineChart: Sendable {
         if rows > 0 {
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly))\" width=\"\(f(lw))\" height=\"\(f(lh))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
             for (i, ser) in series.enumerated() {
-                let y = ly + 15 + Double(i) * 20, color = Self.palette[i % Self.palette.count]
+                let y = ly + 15 + Double(i) * 20, color = Self.palette[(ser.colorIndex ?? i) % Self.palette.count]
                 s += "<line x1=\"\(f(lx + 8))\" y1=\"\(f(y))\" x2=\"\(f(lx + 30))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2.5\"\(ser.dashed ? " stroke-dasharray=\"6 4\"" : "")/>\n"
                 s += "<text x=\"\(f(lx + 36))\" y=\"\(f(y + 4))\" font-size=\"12\">\(Self.escape(ser.name))</text>\n"
             }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -23,6 +24,7 @@ public enum BLAS {
         precondition(lda >= max(1, transA ? m : k), "gemm: lda \(lda) < \(transA ? m : k) for op(A) [\(m), \(k)]")
         precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) < \(transB ? k : n) for op(B) [\(k), \(n)]")
         precondition(ldc >= max(1, n), "gemm: ldc \(ldc) < n \(n) for C [\(m), \(n)]")
+        _ = defaultThreads
         if m == 0 || n == 0 { return }
         if k == 0 {
             // BLAS would leave C untouched; the mathematical answer is beta * C.
@@ -55,6 +57,15 @@ public enum BLAS {
         if beta == 0 { x.update(repeating: 0, count: count) } else { for i in 0..<count { x[i] *= beta } }
     }
 
+    /// Recur's default is one BLAS thread unless OPENBLAS_NUM_THREADS says otherwise: the
+    /// recurrent GEMMs are small, run faster on one thread here, and OpenBLAS's idle workers
+    /// busy-wait on the other core. Set `threads` (or --threads) for large models.
+    @usableFromInline static let defaultThreads: Void = {
+        #if !canImport(Accelerate)
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { openblas_set_num_threads(1) }
+        #endif
+    }()
+
     /// Threads BLAS may use (OpenBLAS; Accelerate chooses for itself). Cheap to change
     /// between calls, so it can be chosen per problem size.
     public static var threads: Int {
@@ -66,6 +77,7 @@ public enum BLAS {
             #endif
         }
         set {
+            _ = defaultThreads
             #if !canImport(Accelerate)
             openblas_set_num_threads(Int32(max(1, newValue)))
             #endif

@@ -63,6 +63,23 @@ public final class BinaryCrossEntropyWithLogits {
     }
 }
 
+/// Binary cross-entropy on probabilities (Keras `binary_crossentropy` on a sigmoid output,
+/// PyTorch `nn.BCELoss`): -mean(y log p + (1 - y) log(1 - p)), with p clipped to
+/// [1e-7, 1 - 1e-7] as Keras does (no gradient where the clip is active).
+public final class BinaryCrossEntropy {
+    public static let epsilon: Float = 1e-7
+    private let workspace = Workspace()
+    public init() {}
+
+    public func callAsFunction(_ probabilities: Tensor, targets: [Float]) -> LossResult {
+        meanOverElements(probabilities, targets, workspace, "BinaryCrossEntropy") { p, y in
+            let eps = Self.epsilon, q = min(max(p, eps), 1 - eps)
+            let loss = -(Double(y) * log(Double(q)) + Double(1 - y) * log(Double(1 - q)))
+            return (loss, p > eps && p < 1 - eps ? (q - y) / (q * (1 - q)) : 0)
+        }
+    }
+}
+
 /// Mean squared error (PyTorch `nn.MSELoss`, mean; Keras `mse`). prediction, target: N values.
 public final class MeanSquaredError {
     private let workspace = Workspace()
