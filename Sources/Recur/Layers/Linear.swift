@@ -22,6 +22,18 @@ public final class Linear: Layer {
         if let b = self.bias { rng.fillUniform(b.value, -k, k) }
     }
 
+    /// A Linear layer that uses an existing weight [out, in] (weight tying: gradients of both
+    /// users accumulate into the one parameter).
+    public init(sharing weight: Parameter, bias: Bool = true, rng: inout RandomGenerator) {
+        precondition(weight.shape.count == 2, "Linear(sharing:) needs a 2-D weight, got \(weight.shape)")
+        outputSize = weight.shape[0]
+        inputSize = weight.shape[1]
+        self.weight = weight
+        self.bias = bias ? Parameter("bias", shape: [outputSize]) : nil
+        let k = 1 / Float(inputSize).squareRoot()
+        if let b = self.bias { rng.fillUniform(b.value, -k, k) }
+    }
+
     public var namedParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Model checkpoints as safetensors: parameters under their PyTorch state-dict names (so
+/// `safetensors.torch.load_file` reads them), optimizer state under `optimizer.<key>`, and
+/// everything else (configuration, vocabulary, epoch, random streams) as metadata strings.
+public enum Checkpoint {
+    /// Writes atomically (temporary file, then rename): a crash never leaves a broken file
+    /// in place of the last good one.
+    public static func save(_ model: any Layer, optimizer: (any Optimizer)? = nil, metadata: [String: String], to path: String) throws {
+        var file = Safetensors()
+        for (name, p) in model.namedParameters { file[name] = p.value }
+        if let optimizer {
+            for (key, t) in optimizer.state.sorted(by: { $0.key < $1.key }) { file["optimizer." + key] = t }
+        }
+        file.metadata = metadata
+        if let optimizer { file.metadata["optimizer_step"] = String(optimizer.stepCount) }
+        try file.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Copies the file's tensors into the model, checking that every parameter is there with
+    /// its shape and that the file holds no unknown parameters.
+    public static func restore(_ model: any Layer, from file: Safetensors, source: String) throws {
+        let expected = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter) })
+        for name in file.names where !name.hasPrefix("optimizer.") && expected[name] == nil {
+            throw RecurError("\(source): tensor '\(name)' does not belong to this model", fix: "load a checkpoint of the same model configuration")
+        }
+        for (name, p) in expected {
+            guard let t = file[name] else {
+                throw RecurError("\(source): parameter '\(name)' is missing", fix: "load a checkpoint of the same model configuration")
+            }
+            guard t.shape == p.shape else {
+                throw RecurError("\(source): '\(name)' has shape \(t.shape), the model needs \(p.shape)", fix: "load a checkpoint of the same model configuration")
+            }
+            p.value.assign(t)
+        }
+    }
+
+    public static func restore(_ optimizer: any Optimizer, from file: Safetensors, source: String) throws {
+        for (key, t) in optimizer.state {
+            guard let saved = file["optimizer." + key], saved.shape == t.shape else {
+                throw RecurError("\(source): optimizer state '\(key)' is missing or has another shape",
+                                 fix: "resume with the same --optimizer the checkpoint was trained with")
+            }
+            t.assign(saved)
+        }
+        optimizer.stepCount = Int(file.metadata["optimizer_step"] ?? "0") ?? 0
+    }
+
+    /// "s0,s1,s2,s3;..." for random streams, and back.
+    public static func encode(_ generators: [RandomGenerator]) -> String {
+        generators.map { g in [g.state.0, g.state.1, g.state.2, g.state.3].map(String.init).joined(separator: ",") }.joined(separator: ";")
+    }
+
+    public static func decode(_ text: String, count: Int, source: String) throws -> [RandomGenerator] {
+        let parts = text.split(separator: ";").map { $0.split(separator: ",").compactMap { UInt64($0) } }
+        guard parts.count == count, parts.allSatisfy({ $0.count == 4 }) else {
+            throw RecurError("\(source): the saved random state is malformed", fix: "the checkpoint is damaged; use another one")
+        }
+        return parts.map { p in
+            var g = RandomGenerator(seed: 0)
+            g.state = (p[0], p[1], p[2], p[3])
+            return g
+        }
+    }
+}

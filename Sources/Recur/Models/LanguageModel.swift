@@ -1,0 +1,84 @@
+/// Word- or character-level language model (Zaremba et al. 2014; seed 002):
+/// Embedding -> Dropout -> stacked LSTM/GRU (dropout between layers) -> Dropout -> Linear(V),
+/// softmax cross-entropy on every step.
+///
+/// ids: [T, B] time-major. The hidden state is carried from window to window by the caller
+/// (`state`), and gradients never flow across windows: the carried state enters as a
+/// constant initial state. State-dict names: `embedding.weight`, `rnn.*`, `head.weight`,
+/// `head.bias` (with tying, `head.weight` is `embedding.weight`).
+public final class LanguageModel: Layer {
+    public let vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int
+    public let cell: CellType
+    public let tied: Bool
+    public let embedding: Embedding
+    public let recurrent: RecurrentLayer
+    public let head: Linear
+    public let inputDropout: Dropout, outputDropout: Dropout
+
+    /// - initScale: every parameter U(-s, s) (Zaremba: 0.1 small, 0.05 medium).
+    public init(cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
+                dropout: Float, tied: Bool = false, initScale: Float = 0.1, seed: UInt64) {
+        precondition(!tied || embeddingSize == hiddenSize, "weight tying needs embedding size \(embeddingSize) == hidden size \(hiddenSize)")
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.cell = cell
+        self.tied = tied
+        var rng = RandomGenerator(seed: seed)
+        embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
+        recurrent = cell.makeLayer(inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers, dropout: dropout, seed: rng.next())
+        head = tied ? Linear(sharing: embedding.weight, rng: &rng) : Linear(inputSize: hiddenSize, outputSize: vocabularySize, rng: &rng)
+        inputDropout = Dropout(probability: dropout, seed: rng.next())
+        outputDropout = Dropout(probability: dropout, seed: rng.next())
+        for (_, p) in namedParameters { rng.fillUniform(p.value, -initScale, initScale) }
+        head.bias?.value.zero()
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        prefixed("embedding", embedding) + prefixed("rnn", recurrent)
+            + (tied ? head.bias.map { [("head.bias", $0)] } ?? [] : prefixed("head", head))
+    }
+
+    public var training: Bool {
+        get { recurrent.training }
+        set {
+            recurrent.training = newValue
+            inputDropout.training = newValue
+            outputDropout.training = newValue
+        }
+    }
+
+    /// The random streams of every dropout, for exact resumes.
+    public var randomStates: [RandomGenerator] {
+        get { [inputDropout.rng, recurrent.rng, outputDropout.rng] }
+        set { (inputDropout.rng, recurrent.rng, outputDropout.rng) = (newValue[0], newValue[1], newValue[2]) }
+    }
+
+    /// A zero state for `batch` streams.
+    public func zeroState(batch: Int) -> RecurrentState {
+        let shape = [layers, batch, hiddenSize]
+        return RecurrentState(h: Tensor(zeros: shape), c: cell == .lstm ? Tensor(zeros: shape) : nil)
+    }
+
+    /// ids [T, B] -> logits [T*B, V]; `state` is read as the initial state and replaced by the
+    /// final one (copied, so the next window starts from it without a gradient path).
+    public func callAsFunction(_ ids: [Int32], steps T: Int, batch B: Int, state: inout RecurrentState) -> Tensor {
+        steps = T
+        batch = B
+        let x = inputDropout(embedding(ids, shape: [T, B]))
+        let r = recurrent(x, initialState: state)
+        state.h.assign(r.state.h)
+        if let c = r.state.c { state.c?.assign(c) }
+        return head(outputDropout(r.output).reshaped([T * B, hiddenSize]))
+    }
+
+    /// dlogits [T*B, V]. Accumulates every parameter gradient.
+    public func backward(_ dLogits: Tensor) {
+        let dOut = outputDropout.backward(head.backward(dLogits)).reshaped([steps, batch, hiddenSize])
+        let dx = recurrent.backward(outputGradient: dOut).input
+        embedding.backward(inputDropout.backward(dx).reshaped([steps * batch, embeddingSize]))
+    }
+
+    private var steps = 0, batch = 0
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+struct LanguageModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lm",
+        abstract: "Seed 002: word-level language models on Penn Treebank (LSTM/GRU, dropout, SGD vs Adam, perplexity).",
+        discussion: "--data DIR reads ptb.train.txt, ptb.valid.txt, ptb.test.txt; or name --train, --valid, --test. "
+            + "Defaults: 2-layer LSTM, 200 units, BPTT 35, batch 20, SGD lr 1 halved after epoch 4, clip 5. "
+            + "--preset small|medium are Zaremba et al.'s. --compare runs LSTM and GRU, with and without dropout 0.5, with SGD and with Adam."
+    )
+
+    @Option(help: ArgumentHelp("Folder with ptb.train.txt, ptb.valid.txt and ptb.test.txt.", valueName: "dir")) var data: String?
+    @Option(help: ArgumentHelp("Training text.", valueName: "file")) var train: String?
+    @Option(help: ArgumentHelp("Validation text.", valueName: "file")) var valid: String?
+    @Option(help: ArgumentHelp("Test text.", valueName: "file")) var test: String?
+    @Option(help: "Units: word or char (spaces become _).") var level: TextCorpus.Level = .word
+    @Option(help: "Zaremba et al.'s configuration (overrides the sizes, epochs, dropout and schedule).") var preset: LanguageModelExperiment.Preset?
+    @Option(help: "Cell: lstm or gru (rnn works too).") var cell: CellType = .lstm
+    @Option(help: "Stacked layers.") var layers: Int = 2
+    @Option(help: "Embedding size (default: --hidden).") var embedding: Int?
+    @Option(help: "Hidden units.") var hidden: Int = 200
+    @Option(help: "Dropout on the embedding, between layers and on the top output.") var dropout: Float = 0
+    @Flag(help: "Tie the output weights to the embedding (needs embedding = hidden).") var tie = false
+    @Option(help: "Optimizer: sgd (lr 1 with decay) or adam (lr 1e-3).") var optimizer: OptimizerKind = .sgd
+    @Option(help: "Learning rate (default: 1 for sgd, 0.001 otherwise).") var lr: Float?
+    @Option(help: "SGD: epochs at the base rate before decay.") var decayAfter: Int = 4
+    @Option(help: "SGD: rate multiplier per epoch after that (0.5 divides by 2).") var decayFactor: Float = 0.5
+    @Option(help: "Gradient-norm clip (0: off).") var clip: Float = 5
+    @Option(help: "Epochs.") var epochs: Int = 13
+    @Option(help: "Parallel streams.") var batchSize: Int = 20
+    @Option(help: "Truncated BPTT window.") var bptt: Int = 35
+    @Option(help: ArgumentHelp("Save the last state here (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
+    @Option(help: ArgumentHelp("Continue training from a checkpoint written by --save.", valueName: "file")) var resume: String?
+    @Flag(help: "The seed's eight-run study: LSTM/GRU x dropout 0/0.5 x SGD/Adam.") var compare = false
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if data == nil && (train == nil || valid == nil || test == nil) {
+            throw ValidationError("give --data DIR (with ptb.train.txt, ptb.valid.txt, ptb.test.txt) or all of --train, --valid and --test")
+        }
+        guard layers >= 1, hidden >= 1, (embedding ?? 1) >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if tie && (embedding ?? hidden) != hidden { throw ValidationError("--tie needs --embedding equal to --hidden") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard epochs >= 1, batchSize >= 1, bptt >= 1 else { throw ValidationError("--epochs, --batch-size and --bptt must be at least 1") }
+        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
+        if compare && (save != nil || resume != nil) { throw ValidationError("--save and --resume work on single runs, not with --compare") }
+    }
+
+    func experiment() -> LanguageModelExperiment {
+        var e = LanguageModelExperiment()
+        e.cell = cell
+        e.layers = layers
+        e.hiddenSize = hidden
+        e.embeddingSize = embedding ?? hidden
+        e.dropout = dropout
+        e.tied = tie
+        e.optimizer = optimizer
+        e.decayAfter = decayAfter
+        e.decayFactor = decayFactor
+        e.clip = clip
+        e.epochs = epochs
+        e.batchSize = batchSize
+        e.bptt = bptt
+        e.level = level
+        e.seed = common.seed
+        if let preset { e.apply(preset) }
+        e.learningRate = lr ?? (e.optimizer == .sgd ? 1 : 1e-3)
+        return e
+    }
+
+    func run() throws {
+        let out = try common.prepare()
+        let paths = data.map { d in ["train", "valid", "test"].map { URL(fileURLWithPath: d).appendingPathComponent("ptb.\($0).txt").path } }
+            ?? [train!, valid!, test!]
+        let units = try paths.map { try TextCorpus.units(ofFile: $0, level: level) }
+        let vocabulary = TokenVocabulary(training: units[0].units)
+        let ids = try zip(units, paths).map { try vocabulary.encode($0.units, lines: $0.lines, file: $1) }
+        common.log("vocabulary \(vocabulary.count); tokens: \(ids[0].count) train, \(ids[1].count) valid, \(ids[2].count) test")
+        var runs = [experiment()]
+        if compare {
+            runs = []
+            for c in [CellType.lstm, .gru] {
+                for p: Float in [0, 0.5] {
+                    for o in [OptimizerKind.sgd, .adam] {
+                        var e = experiment()
+                        (e.cell, e.dropout, e.optimizer) = (c, p, o)
+                        e.learningRate = lr ?? (o == .sgd ? 1 : 1e-3)
+                        runs.append(e)
+                    }
+                }
+            }
+        }
+        var results: [(LanguageModelExperiment, LanguageModelExperiment.Result)] = []
+        for e in runs {
+            let name = "\(e.cell.rawValue)-dropout\(e.dropout)-\(e.optimizer.rawValue)"
+            let dir = compare ? try out.subdirectory(name) : out
+            let windows = (ids[0].count / e.batchSize - 1 + e.bptt - 1) / e.bptt
+            let progress = ProgressReporter(total: windows * e.epochs, label: name, unit: "window", plainEvery: max(windows, 1), enabled: !common.quiet)
+            let r = try e.run(train: ids[0], valid: ids[1], test: ids[2], vocabulary: vocabulary, save: save, resume: resume, progress: progress, run: dir)
+            try dir.writeResults(r.json)
+            try writeReport(dir, [(e, r)])
+            common.log("\(name): test perplexity \(formatNumber(r.history.last?.testPerplexity ?? .nan, decimals: 2)) (unigram \(formatNumber(r.unigramPerplexity, decimals: 1)))")
+            results.append((e, r))
+        }
+        if compare {
+            try writeReport(out, results)
+            let summary: JSON = .object([("runs", .array(results.map { $0.1.json }))])
+            try out.writeResults(summary)
+            if !common.json { FileHandle.standardError.write(Data(("\n" + Self.table(results).plainText).utf8)) }
+            common.emit(summary)
+        } else {
+            common.emit(results[0].1.json)
+        }
+    }
+
+    static func table(_ results: [(LanguageModelExperiment, LanguageModelExperiment.Result)]) -> MarkdownTable {
+        var t = MarkdownTable(header: ["cell", "dropout", "optimizer", "train ppl", "valid ppl", "test ppl", "best valid", "s/epoch", "tokens/s"],
+                              rightAligned: Set(1...8))
+        for (e, r) in results {
+            let last = r.history.last
+            t.append([e.cell.displayName, formatNumber(Double(e.dropout), decimals: 1), e.optimizer.rawValue,
+                      formatNumber(last?.trainPerplexity, decimals: 1), formatNumber(last?.validPerplexity, decimals: 1),
+                      formatNumber(last?.testPerplexity, decimals: 1), formatNumber(r.bestValidPerplexity, decimals: 1),
+                      formatNumber(r.history.map(\.seconds).reduce(0, +) / Double(max(r.history.count, 1)), decimals: 1),
+                      formatNumber(r.history.map(\.tokensPerSecond).reduce(0, +) / Double(max(r.history.count, 1)), decimals: 0)])
+        }
+        return t
+    }
+
+    func writeReport(_ dir: RunDirectory, _ results: [(LanguageModelExperiment, LanguageModelExperiment.Result)]) throws {
+        let chart = LineChart(title: "Validation perplexity by epoch", xLabel: "epoch", yLabel: "perplexity",
+                              series: results.map { e, r in .init(name: "\(e.cell.displayName) dropout \(e.dropout) \(e.optimizer.rawValue)",
+                                                                  points: r.history.map { (Double($0.epoch), $0.validPerplexity) }) })
+        try dir.write("perplexity.svg", chart.svg)
+        let unigram = results.first.map { formatNumber($0.1.unigramPerplexity, decimals: 1) } ?? "-"
+        try dir.write("report.md", "# Language model (seed 002)\n\nUnigram (add-one) test perplexity: \(unigram).\n\n\(Self.table(results).markdown)\n![perplexity](perplexity.svg)\n")
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Sample text from a language-model checkpoint.")
+
+    @Option(help: ArgumentHelp("A checkpoint written by recur lm --save.", valueName: "file")) var checkpoint: String
+    @Option(help: "Text to start from.") var prime: String = ""
+    @Option(help: "Units to generate.") var length: Int = 50
+    @Option(help: "Softmax temperature; 0 is greedy.") var temperature: Float = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
+        guard temperature >= 0 && temperature.isFinite else { throw ValidationError("--temperature must be 0 (greedy) or positive, got \(temperature)") }
+    }
+
+    func run() throws {
+        let (model, vocabulary, e) = try LanguageModelExperiment.load(checkpoint)
+        let prime = TextCorpus.units(ofText: self.prime, level: e.level).units.filter { $0 != TextCorpus.endOfSentence }
+        let words = try LanguageModelExperiment.generate(model, vocabulary: vocabulary, prime: prime, length: length, temperature: temperature, seed: seed)
+        let sep = e.level == .word ? " " : ""
+        let text = (prime + words).map { $0 == TextCorpus.endOfSentence ? "\n" : ($0 == "_" && e.level == .char ? " " : $0) }
+        print(text.joined(separator: sep).replacingOccurrences(of: " \n ", with: "\n"))
+    }
+}
+
+extension TextCorpus.Level: ExpressibleByArgument {}
+extension LanguageModelExperiment.Preset: ExpressibleByArgument {}
