@@ -17,31 +17,13 @@ sequence, parameters recorded after every step.
 """
 import json
 import os
-import struct
 
 import numpy as np
 import torch
 
+from fixturelib import save_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "RecurTests", "Fixtures", "torch")
-
-
-def save_safetensors(path, tensors, metadata):
-    """Minimal safetensors writer (F32 only): 8-byte LE header size, JSON header, data."""
-    header, blobs, offset = {}, [], 0
-    for name, value in tensors.items():
-        a = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
-        raw = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 def f32(t):

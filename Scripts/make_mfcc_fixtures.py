@@ -9,31 +9,14 @@ n_mfcc, n_fft, hop_length, n_mels) with librosa's other defaults, shape (n_mfcc,
 The signal is passed as float64, so librosa's STFT runs in double precision and the fixture is
 its exact answer (its mel filterbank is float32, as always).
 """
-import json
 import os
-import struct
 
 import librosa
 import numpy as np
 
+from fixturelib import save_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "RecurTests", "Fixtures", "librosa")
-
-
-def save(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name, value in tensors.items():
-        raw = np.ascontiguousarray(np.asarray(value, dtype=np.float32)).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(np.shape(value)), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 def main():
@@ -56,7 +39,7 @@ def main():
             if cname == "small" and name not in ("chirp", "noise_burst"):
                 continue
             m = librosa.feature.mfcc(y=y32.astype(np.float64), sr=sr, **c)
-            save(os.path.join(OUT, f"{name}_{cname}.safetensors"), {"y": y32, "mfcc": m},
+            save_safetensors(os.path.join(OUT, f"{name}_{cname}.safetensors"), {"y": y32, "mfcc": m},
                  {"sr": sr, **c, "librosa": librosa.__version__})
             count += 1
     print(f"wrote {count} MFCC fixtures to {os.path.normpath(OUT)}")

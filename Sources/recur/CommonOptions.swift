@@ -35,6 +35,15 @@ struct CommonOptions: ParsableArguments {
         if json { print(results.serialized()) }
     }
 
+    /// The end of a comparison: results.json with every run, the table on stderr (unless
+    /// --json), and the JSON object on stdout with --json.
+    func finishComparison(_ out: RunDirectory, runs: [JSON], table: MarkdownTable, extra: [(String, JSON)] = []) throws {
+        let summary: JSON = .object([("runs", .array(runs))] + extra)
+        try out.writeResults(summary)
+        if !json { FileHandle.standardError.write(Data(("\n" + table.plainText).utf8)) }
+        emit(summary)
+    }
+
     func log(_ message: String) {
         if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
     }

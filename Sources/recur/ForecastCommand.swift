@@ -114,10 +114,7 @@ struct ForecastCommand: ParsableCommand {
             let table = ForecastReport.table(results)
             try out.write("prediction.svg", ForecastReport.predictionChart(results, seriesName: series.name).svg)
             try out.write("report.md", "# Forecast comparison on \(series.name) (seed 003)\n\n\(table.markdown)\n![predictions](prediction.svg)\n")
-            let summary: JSON = .object([("runs", .array(results.map(\.json)))])
-            try out.writeResults(summary)
-            if !common.json { FileHandle.standardError.write(Data(("\n" + table.plainText).utf8)) }
-            common.emit(summary)
+            try common.finishComparison(out, runs: results.map(\.json), table: table)
         } else {
             common.emit(results[0].json)
         }

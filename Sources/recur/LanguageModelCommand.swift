@@ -107,10 +107,7 @@ struct LanguageModelCommand: ParsableCommand {
         }
         if compare {
             try writeReport(out, results)
-            let summary: JSON = .object([("runs", .array(results.map { $0.1.json }))])
-            try out.writeResults(summary)
-            if !common.json { FileHandle.standardError.write(Data(("\n" + Self.table(results).plainText).utf8)) }
-            common.emit(summary)
+            try common.finishComparison(out, runs: results.map { $0.1.json }, table: Self.table(results))
         } else {
             common.emit(results[0].1.json)
         }

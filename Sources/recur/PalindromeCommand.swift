@@ -126,9 +126,6 @@ struct PalindromeCommand: ParsableCommand {
 
         Per-run curves and results are in the sub-folders (`CELL-NLENGTH/`).
         """)
-        let summary: JSON = .object([("runs", .array(runs)), ("seconds", .number(total))])
-        try out.writeResults(summary)
-        if !common.json { FileHandle.standardError.write(Data(("\n" + table.plainText).utf8)) }
-        common.emit(summary)
+        try common.finishComparison(out, runs: runs, table: table, extra: [("seconds", .number(total))])
     }
 }

@@ -99,10 +99,7 @@ struct SentimentCommand: ParsableCommand {
             try out.write("report.md", Self.report(results, description))
             try out.write("accuracy.svg", LineChart(title: "Validation accuracy by epoch", xLabel: "epoch", yLabel: "accuracy",
                 series: results.map { r in .init(name: r.model.rawValue, points: r.history.map { (Double($0.epoch), $0.validAccuracy) }) }).svg)
-            let summary: JSON = .object([("runs", .array(results.map(\.json)))])
-            try out.writeResults(summary)
-            if !common.json { FileHandle.standardError.write(Data(("\n" + Self.table(results).plainText).utf8)) }
-            common.emit(summary)
+            try common.finishComparison(out, runs: results.map(\.json), table: Self.table(results))
         } else {
             common.emit(results[0].json)
         }

@@ -76,10 +76,8 @@ struct SpeechCommand: ParsableCommand {
         if compare {
             try out.write("report.md", "# Keyword spotting comparison (seed 000)\n\n\(Self.table(results).markdown)\n![validation accuracy](validation_accuracy.svg)\n")
             try out.write("validation_accuracy.svg", Self.curves(results).svg)
-            let summary: JSON = .object([("runs", .array(results.map(\.json))), ("mfcc_ms_per_clip", .number(featureSeconds / Double(clips) * 1000))])
-            try out.writeResults(summary)
-            if !common.json { FileHandle.standardError.write(Data(("\n" + Self.table(results).plainText).utf8)) }
-            common.emit(summary)
+            try common.finishComparison(out, runs: results.map(\.json), table: Self.table(results),
+                                        extra: [("mfcc_ms_per_clip", .number(featureSeconds / Double(clips) * 1000))])
         } else {
             common.emit(results[0].json)
         }

@@ -54,6 +54,7 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         let t = LineChart.ticks(0, 10_000)
         #expect(t.first == 0 && t.last == 10_000 && t.count == 6)
         #expect(LineChart.ticks(-3, 7).contains(0))
+        #expect(LineChart.label(0.75, step: 0.25) == "0.75" && LineChart.label(2, step: 0.5) == "2.0" && LineChart.label(400, step: 100) == "400")
     }
 
     @Test func jsonFormatting() {

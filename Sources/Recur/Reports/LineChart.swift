@@ -55,8 +55,10 @@ public struct LineChart: Sendable {
 
     static func label(_ v: Double, step: Double) -> String {
         if v != 0 && (abs(v) >= 1e6 || abs(v) < 1e-3) { return String(format: "%.1e", v) }
-        let decimals = max(0, Int(ceil(-log10(step) - 1e-9)))
-        return formatNumber(v, decimals: min(decimals, 6))
+        // As many decimals as the step needs (0.25 -> 2), so every tick reads exactly.
+        var decimals = 0
+        while decimals < 6 && abs(step * pow(10, Double(decimals)) - (step * pow(10, Double(decimals))).rounded()) > 1e-6 { decimals += 1 }
+        return formatNumber(v, decimals: decimals)
     }
 
     private static func escape(_ s: String) -> String {
