@@ -135,23 +135,25 @@ struct SummaryCommand: ParsableCommand {
             + "seed 002's LSTM: --task layer --cell lstm --input 200 --hidden 200."
     )
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case sentiment, palindrome, forecast, layer }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case sentiment, palindrome, speech, lm, forecast, layer }
 
     @Option(help: "Which model.") var task: Task = .sentiment
     @Option(help: "Sentiment model.") var model: SentimentModel.Kind = .lstm1
-    @Option(help: "Sentiment vocabulary size.") var vocab: Int = 2000
+    @Option(help: "Vocabulary size (sentiment 2000; lm uses 10000 unless given).") var vocab: Int = 2000
     @Option(help: "Sentiment tokens per review.") var maxlen: Int = 500
     @Option(help: "Cell for palindrome, forecast and layer.") var cell: CellType = .lstm
     @Option(help: "Input size for --task layer.") var input: Int = 200
+    @Option(help: "Classes for --task speech.") var classes: Int = 3
+    @Option(help: "Embedding size for --task lm (default: --hidden).") var embedding: Int?
     @Option(help: "Hidden units (default: the task's).") var hidden: Int?
-    @Option(help: "Stacked layers.") var layers: Int = 1
+    @Option(help: "Stacked layers (default: speech 3, lm 2, others 1).") var layers: Int?
     @Flag(help: "Bidirectional.") var bidirectional = false
     @Option(help: "keras or pytorch.") var convention: SentimentModel.Convention = .keras
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func validate() throws {
         guard vocab > 4 else { throw ValidationError("--vocab must be above 4, got \(vocab)") }
-        guard maxlen >= 1, input >= 1, layers >= 1, (hidden ?? 1) >= 1 else {
+        guard maxlen >= 1, input >= 1, (layers ?? 1) >= 1, (hidden ?? 1) >= 1, classes >= 1 else {
             throw ValidationError("--maxlen, --input, --hidden and --layers must be positive")
         }
     }
@@ -162,11 +164,17 @@ struct SummaryCommand: ParsableCommand {
         switch task {
         case .sentiment: s = .sentiment(model, vocabularySize: vocab, maxlen: maxlen, convention: convention)
         case .layer:
-            s = .layer(cell, inputSize: input, hiddenSize: hidden ?? 200, layers: layers, bidirectional: bidirectional, bias: bias)
+            s = .layer(cell, inputSize: input, hiddenSize: hidden ?? 200, layers: layers ?? 1, bidirectional: bidirectional, bias: bias)
         case .palindrome:
-            s = .sequenceModel(cell, inputSize: 1, hiddenSize: hidden ?? 128, layers: layers, bidirectional: bidirectional, outputs: 10, bias: bias)
+            s = .sequenceModel(cell, inputSize: 1, hiddenSize: hidden ?? 128, layers: layers ?? 1, bidirectional: bidirectional, outputs: 10, bias: bias)
+        case .speech:
+            s = .sequenceModel(cell, inputSize: 20, hiddenSize: hidden ?? 32, layers: layers ?? 3, bidirectional: bidirectional,
+                               outputs: classes, bias: bias)
+        case .lm:
+            s = .languageModel(cell, vocabularySize: vocab == 2000 ? 10_000 : vocab, embeddingSize: embedding ?? hidden ?? 200,
+                               hiddenSize: hidden ?? 200, layers: layers ?? 2, steps: 35, bias: bias)
         case .forecast:
-            s = .sequenceModel(cell, inputSize: 1, hiddenSize: hidden ?? 10, layers: layers, bidirectional: bidirectional, outputs: 1, bias: bias)
+            s = .sequenceModel(cell, inputSize: 1, hiddenSize: hidden ?? 10, layers: layers ?? 1, bidirectional: bidirectional, outputs: 1, bias: bias)
         }
         print(json ? s.json.serialized() : s.text, terminator: json ? "\n" : "")
     }

@@ -85,6 +85,9 @@ import Testing
         #expect(ModelSummary.layer(.lstm, inputSize: 200, hiddenSize: 200, layers: 1, bidirectional: false, bias: .single).total == 320_800)
         #expect(ModelSummary.layer(.lstm, inputSize: 200, hiddenSize: 200, layers: 1, bidirectional: false, bias: .separate).total == 321_600)
         #expect(ModelSummary.grouped(1_234_567) == "1,234,567" && ModelSummary.grouped(12) == "12")
+        // Zaremba small with PyTorch's biases: 10000x200 embedding, 2 x 321,600 LSTM, 200->10000 head.
+        #expect(ModelSummary.languageModel(.lstm, vocabularySize: 10_000, embeddingSize: 200, hiddenSize: 200, layers: 2, steps: 35,
+                                           bias: .separate).total == 2_000_000 + 643_200 + 2_010_000)
     }
 
     @Test func summaryCommandPrintsTotals() throws {

@@ -62,7 +62,21 @@ public struct ModelSummary: Sendable {
         return s
     }
 
-    /// A many-to-one classifier or regressor (palindrome, forecast).
+    /// Seed 002's language model (Embedding -> stacked recurrent -> Linear over the vocabulary).
+    public static func languageModel(_ cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
+                                     steps: Int, bias: RecurrentBias) -> ModelSummary {
+        var rng = RandomGenerator(seed: 0)
+        let embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
+        let rnn = cell.makeLayer(inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers, bias: bias)
+        let head = Linear(inputSize: hiddenSize, outputSize: vocabularySize, rng: &rng)
+        var s = ModelSummary()
+        s.add("embedding", "Embedding", [nil, steps, embeddingSize], embedding.parameterCount)
+        s.add(cell.rawValue, cell.displayName + " x\(layers)", [nil, steps, hiddenSize], rnn.parameterCount)
+        s.add("head", "Linear", [nil, steps, vocabularySize], head.parameterCount)
+        return s
+    }
+
+    /// A many-to-one classifier or regressor (palindrome, forecast, speech).
     public static func sequenceModel(_ cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
                                      outputs: Int, bias: RecurrentBias) -> ModelSummary {
         var rng = RandomGenerator(seed: 0)
