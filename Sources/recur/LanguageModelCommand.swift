@@ -16,21 +16,21 @@ struct LanguageModelCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Validation text.", valueName: "file")) var valid: String?
     @Option(help: ArgumentHelp("Test text.", valueName: "file")) var test: String?
     @Option(help: "Units: word or char (spaces become _).") var level: TextCorpus.Level = .word
-    @Option(help: "Zaremba et al.'s configuration (overrides the sizes, epochs, dropout and schedule).") var preset: LanguageModelExperiment.Preset?
+    @Option(help: "Zaremba et al.'s configuration; options given explicitly still win.") var preset: LanguageModelExperiment.Preset?
     @Option(help: "Cell: lstm or gru (rnn works too).") var cell: CellType = .lstm
-    @Option(help: "Stacked layers.") var layers: Int = 2
+    @Option(help: "Stacked layers (default: 2).") var layers: Int?
     @Option(help: "Embedding size (default: --hidden).") var embedding: Int?
-    @Option(help: "Hidden units.") var hidden: Int = 200
-    @Option(help: "Dropout on the embedding, between layers and on the top output.") var dropout: Float = 0
+    @Option(help: "Hidden units (default: 200).") var hidden: Int?
+    @Option(help: "Dropout on the embedding, between layers and on the top output (default: 0).") var dropout: Float?
     @Flag(help: "Tie the output weights to the embedding (needs embedding = hidden).") var tie = false
     @Option(help: "Optimizer: sgd (lr 1 with decay) or adam (lr 1e-3).") var optimizer: OptimizerKind = .sgd
     @Option(help: "Learning rate (default: 1 for sgd, 0.001 otherwise).") var lr: Float?
-    @Option(help: "SGD: epochs at the base rate before decay.") var decayAfter: Int = 4
-    @Option(help: "SGD: rate multiplier per epoch after that (0.5 divides by 2).") var decayFactor: Float = 0.5
-    @Option(help: "Gradient-norm clip (0: off).") var clip: Float = 5
-    @Option(help: "Epochs.") var epochs: Int = 13
-    @Option(help: "Parallel streams.") var batchSize: Int = 20
-    @Option(help: "Truncated BPTT window.") var bptt: Int = 35
+    @Option(help: "SGD: epochs at the base rate before decay (default: 4).") var decayAfter: Int?
+    @Option(help: "SGD: rate multiplier per epoch after that, 0.5 divides by 2 (default: 0.5).") var decayFactor: Float?
+    @Option(help: "Gradient-norm clip, 0 is off (default: 5).") var clip: Float?
+    @Option(help: "Epochs (default: 13).") var epochs: Int?
+    @Option(help: "Parallel streams (default: 20).") var batchSize: Int?
+    @Option(help: "Truncated BPTT window (default: 35).") var bptt: Int?
     @Option(help: ArgumentHelp("Save the last state here (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
     @Option(help: ArgumentHelp("Continue training from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @Flag(help: "The seed's eight-run study: LSTM/GRU x dropout 0/0.5 x SGD/Adam.") var compare = false
@@ -40,33 +40,36 @@ struct LanguageModelCommand: ParsableCommand {
         if data == nil && (train == nil || valid == nil || test == nil) {
             throw ValidationError("give --data DIR (with ptb.train.txt, ptb.valid.txt, ptb.test.txt) or all of --train, --valid and --test")
         }
-        guard layers >= 1, hidden >= 1, (embedding ?? 1) >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
-        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if tie && (embedding ?? hidden) != hidden { throw ValidationError("--tie needs --embedding equal to --hidden") }
+        guard (layers ?? 1) >= 1, (hidden ?? 1) >= 1, (embedding ?? 1) >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if tie, let embedding, embedding != (hidden ?? 200) { throw ValidationError("--tie needs --embedding equal to --hidden") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard epochs >= 1, batchSize >= 1, bptt >= 1 else { throw ValidationError("--epochs, --batch-size and --bptt must be at least 1") }
-        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
+        guard (epochs ?? 1) >= 1, (batchSize ?? 1) >= 1, (bptt ?? 1) >= 1, (decayAfter ?? 0) >= 0 else {
+            throw ValidationError("--epochs, --batch-size and --bptt must be at least 1")
+        }
+        if let clip, clip < 0 { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
+        if let decayFactor, !(decayFactor > 0 && decayFactor <= 1) { throw ValidationError("--decay-factor must be in (0, 1], got \(decayFactor)") }
         if compare && (save != nil || resume != nil) { throw ValidationError("--save and --resume work on single runs, not with --compare") }
     }
 
     func experiment() -> LanguageModelExperiment {
         var e = LanguageModelExperiment()
+        if let preset { e.apply(preset) }  // then explicit options override the preset
         e.cell = cell
-        e.layers = layers
-        e.hiddenSize = hidden
-        e.embeddingSize = embedding ?? hidden
-        e.dropout = dropout
-        e.tied = tie
         e.optimizer = optimizer
-        e.decayAfter = decayAfter
-        e.decayFactor = decayFactor
-        e.clip = clip
-        e.epochs = epochs
-        e.batchSize = batchSize
-        e.bptt = bptt
+        e.tied = tie
         e.level = level
         e.seed = common.seed
-        if let preset { e.apply(preset) }
+        if let layers { e.layers = layers }
+        if let hidden { e.hiddenSize = hidden; e.embeddingSize = hidden }
+        if let embedding { e.embeddingSize = embedding }
+        if let dropout { e.dropout = dropout }
+        if let decayAfter { e.decayAfter = decayAfter }
+        if let decayFactor { e.decayFactor = decayFactor }
+        if let clip { e.clip = clip }
+        if let epochs { e.epochs = epochs }
+        if let batchSize { e.batchSize = batchSize }
+        if let bptt { e.bptt = bptt }
         e.learningRate = lr ?? (e.optimizer == .sgd ? 1 : 1e-3)
         return e
     }
@@ -83,7 +86,7 @@ struct LanguageModelCommand: ParsableCommand {
         if compare {
             runs = []
             for c in [CellType.lstm, .gru] {
-                for p: Float in [0, 0.5] {
+                for p: Float in [0, 0.5] {  // the seed's study: with and without dropout 0.5
                     for o in [OptimizerKind.sgd, .adam] {
                         var e = experiment()
                         (e.cell, e.dropout, e.optimizer) = (c, p, o)

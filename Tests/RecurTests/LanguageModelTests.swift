@@ -156,6 +156,19 @@ import Testing
         #expect(abs(p - 4) < 1e-9)
     }
 
+    @Test func cliPresetYieldsToExplicitOptions() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = String(repeating: Self.text, count: 30)
+        for name in ["train", "valid", "test"] { try text.write(to: dir.appendingPathComponent("ptb.\(name).txt"), atomically: true, encoding: .utf8) }
+        let r = try RecurProcess.run(["lm", "--data", dir.path, "--preset", "small", "--epochs", "1", "--hidden", "8", "--batch-size", "4", "--json", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let config = try #require(obj["config"] as? [String: Any])
+        #expect(config["epochs"] as? Int == 1 && config["hidden"] as? Int == 8 && config["bptt"] as? Int == 20 && config["decay_after"] as? Int == 4)
+        #expect((obj["test_perplexity"] as? Double).map { $0 > 1 } == true)
+    }
+
     @Test func cliErrors() throws {
         let r = try RecurProcess.run(["lm"])
         #expect(r.status == 64 && r.stderr.contains("--data"))
