@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Recur
 
 /// Runs the built `recur` executable, as a user would.
 struct RecurProcess {
@@ -126,5 +127,27 @@ func temporaryFolder() -> URL {
         let report = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(report.contains("| N ") && report.contains("RNN (seed)"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("gru-N5/results.json").path))
+    }
+}
+
+@Suite struct BenchCommandTests {
+    @Test func benchPrintsOneJSONObject() throws {
+        let r = try RecurProcess.run(["bench", "--config", "T-LSTM,P-RNN-infer-missing", "--json"])
+        #expect(r.status == 64 && r.stderr.contains("P-RNN-infer-missing"))
+        let ok = try RecurProcess.run(["bench", "--config", "T-LSTM", "--seconds", "0.05", "--json"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        let rows = try #require(obj["configs"] as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["config"] as? String == "T-LSTM")
+        #expect((rows[0]["ms_per_step"] as? Double).map { $0 > 0 } == true && rows[0]["sequences_per_second"] != nil)
+        #expect((obj["sgemm_gflops"] as? Double).map { $0 > 0 } == true)
+    }
+
+    /// Every configuration builds and runs a step (not timed: timing belongs to benchmarks).
+    @Test func everyConfigRunsAStep() {
+        for c in BenchmarkConfig.all where !c.name.hasPrefix("L-medium") && c.name != "I-LSTM" {
+            c.makeStep()()
+            #expect(c.flopsPerStep > 0, "\(c.name)")
+        }
     }
 }
