@@ -32,6 +32,7 @@ struct PalindromeCommand: ParsableCommand {
     @Flag(help: "Run every cell in --cells at every length in --lengths (the seed's study).") var sweep = false
     @Option(help: "Cells for --sweep.") var cells: String = "rnn,lstm,gru"
     @Option(help: "Lengths for --sweep.") var lengths: String = "5,10,15,20"
+    @Option(help: "Runs of --sweep at once (default: the cores, at most 2). Results do not depend on it.") var jobs: Int?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -46,6 +47,7 @@ struct PalindromeCommand: ParsableCommand {
         guard testBatches >= 1 else { throw ValidationError("--test-batches must be at least 1, got \(testBatches)") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
         if let s = lrStep, s < 1 { throw ValidationError("--lr-step must be at least 1, got \(s)") }
+        if let j = jobs, j < 1 || j > 64 { throw ValidationError("--jobs must be between 1 and 64, got \(j)") }
         if sweep {
             _ = try sweepCells()
             _ = try sweepLengths()
@@ -97,24 +99,39 @@ struct PalindromeCommand: ParsableCommand {
             return
         }
         let cellList = try sweepCells(), lengthList = try sweepLengths()
+        let sweepStart = Date()
         var results: [(cell: CellType, length: Int, result: PalindromeExperiment.Result)] = []
         var runs: [JSON] = []
-        for n in lengthList {
-            for c in cellList {
-                let e = experiment(cell: c, length: n)
-                let dir = try out.subdirectory("\(c.rawValue)-N\(n)")
-                let progress = ProgressReporter(total: steps, label: "\(c.displayName) N=\(n)", plainEvery: logEvery * 10, enabled: !common.quiet)
-                let r = e.run(progress: progress, run: dir)
-                try PalindromeReport.write(r, e, to: dir)
-                common.log("\(c.displayName) N=\(n): test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))%, \(formatNumber(r.seconds, decimals: 1)) s")
-                results.append((c, n, r))
-                runs.append(r.json)
+        // Independent runs, spread over --jobs workers (one BLAS thread each), longest first.
+        let plan = lengthList.flatMap { n in cellList.map { (cell: $0, length: n) } }
+        let experiments = plan.map { experiment(cell: $0.cell, length: $0.length) }
+        let dirs = try plan.map { try out.subdirectory("\($0.cell.rawValue)-N\($0.length)") }
+        let workers = max(1, min(jobs ?? min(2, ProcessInfo.processInfo.activeProcessorCount), plan.count))
+        let cost: (Int) -> Int = { (plan[$0].cell == .lstm || plan[$0].cell == .gru ? 5 : 1) * plan[$0].length }
+        let queue = SweepQueue(order: plan.indices.sorted { cost($0) > cost($1) }, count: plan.count)
+        let (quiet, every, stepCount) = (common.quiet, logEvery * 10, steps)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = queue.next() {
+                let e = experiments[i], label = "\(e.cell.displayName) N=\(e.length)"
+                // Live bars of parallel runs would overwrite each other: plain lines then.
+                let progress = ProgressReporter(total: stepCount, label: label, plainEvery: every, enabled: !quiet && workers == 1)
+                let r = e.run(progress: progress, run: dirs[i])
+                queue.store(r, at: i)
+                if !quiet {
+                    FileHandle.standardError.write(Data("\(label): test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))%, \(formatNumber(r.seconds, decimals: 1)) s\n".utf8))
+                }
             }
+        }
+        for (i, r) in queue.results.enumerated() {
+            guard let r else { continue }
+            try PalindromeReport.write(r, experiments[i], to: dirs[i])
+            results.append((plan[i].cell, plan[i].length, r))
+            runs.append(r.json)
         }
         let table = PalindromeReport.sweepTable(results, cells: cellList, lengths: lengthList)
         let chart = PalindromeReport.accuracyByLength(results, cells: cellList, lengths: lengthList)
         try out.write("accuracy_by_length.svg", chart.svg)
-        let total = results.reduce(0) { $0 + $1.result.seconds }
+        let total = Date().timeIntervalSince(sweepStart)
         try out.write("report.md", """
         # Palindrome study (seed 001)
 
@@ -128,4 +145,19 @@ struct PalindromeCommand: ParsableCommand {
         """)
         try common.finishComparison(out, runs: runs, table: table, extra: [("seconds", .number(total))])
     }
+}
+
+/// Hands out sweep runs to workers and collects their results (thread-safe).
+final class SweepQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var order: [Int]
+    private(set) var results: [PalindromeExperiment.Result?]
+
+    init(order: [Int], count: Int) {
+        self.order = order.reversed()
+        results = Array(repeating: nil, count: count)
+    }
+
+    func next() -> Int? { lock.withLock { order.popLast() } }
+    func store(_ r: PalindromeExperiment.Result, at i: Int) { lock.withLock { results[i] = r } }
 }

@@ -115,6 +115,17 @@ func temporaryFolder() -> URL {
         #expect(a["train_loss"] as? Double != c["train_loss"] as? Double)
     }
 
+    @Test func sweepResultsDoNotDependOnJobs() throws {
+        func runs(_ jobs: String) throws -> [[String: Any]] {
+            let r = try RecurProcess.run(Self.tiny + ["--sweep", "--cells", "rnn,lstm,gru", "--lengths", "2,3", "--jobs", jobs, "--json", "--quiet"])
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return (obj["runs"] as? [[String: Any]] ?? []).map { run in run.filter { !["seconds", "ms_per_step", "sequences_per_second"].contains($0.key) } }
+        }
+        let one = try runs("1"), two = try runs("2")
+        #expect(one.count == 6)
+        #expect(NSArray(array: one).isEqual(to: two))
+    }
+
     @Test func sweepWritesTableAndPlot() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
