@@ -40,6 +40,24 @@ import Testing
         }
     }
 
+    /// Directions on two threads give exactly the numbers of directions in turn.
+    @Test(arguments: [false, true])
+    func parallelDirectionsAreExact(_ gru: Bool) {
+        func run(_ parallel: Bool) -> [Float] {
+            let layer: RecurrentLayer = gru ? GRU(inputSize: 3, hiddenSize: 6, layers: 2, bidirectional: true, dropout: 0.3, seed: 4)
+                : LSTM(inputSize: 3, hiddenSize: 6, layers: 2, bidirectional: true, dropout: 0.3, seed: 4)
+            layer.parallelDirections = parallel
+            layer.recurrentDropout = 0.2
+            var rng = RandomGenerator(seed: 8)
+            let x = randomTensor([7, 5, 3], &rng)
+            let r = layer(x, lengths: [7, 3, 5, 1, 6])
+            let out = r.output.scalars
+            let g = layer.backward(outputGradient: randomTensor([7, 5, 12], &rng))
+            return out + g.input.scalars + g.initialState.h.scalars + layer.parameters.flatMap(\.grad.scalars)
+        }
+        #expect(run(true) == run(false))
+    }
+
     @Test func fullLengthsEqualNoLengths() {
         let layer = LSTM(inputSize: 2, hiddenSize: 3, layers: 2, bidirectional: true, seed: 9)
         var rng = RandomGenerator(seed: 6)

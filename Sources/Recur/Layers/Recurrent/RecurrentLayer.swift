@@ -1,3 +1,5 @@
+import Foundation
+
 /// A stack of recurrent layers, optionally bidirectional, trained by backpropagation through
 /// time. `RNN`, `LSTM` and `GRU` are this class with their cell chosen.
 ///
@@ -148,15 +150,20 @@ public class RecurrentLayer: Layer {
                 layerInputs.append(input)
                 output = workspace.tensor("out\(l)", [T, B, D * H])
                 for d in 0..<D {
-                    let p = passes[l][d], k = l * D + d
+                    let p = passes[l][d]
                     p.reserve(steps: T, batch: B)
                     p.lengths = lengthPointer
                     p.recurrentMask = training && recurrentDropout > 0
                         ? UnsafePointer(dropoutMask("recmask\(l).\(d)", [B, H], recurrentDropout).pointer) : nil
                     p.out = output.pointer + d * H
                     p.ldo = D * H
-                    p.forward(input.pointer, h0: initialState.map { $0.h[k].pointer },
-                              c0: initialState?.c.map { $0[k].pointer })
+                }
+                let x = UncheckedSendable(input), state = UncheckedSendable(initialState)
+                eachDirection(of: l) { p, k in
+                    p.forward(x.value.pointer, h0: state.value.map { $0.h[k].pointer }, c0: state.value?.c.map { $0[k].pointer })
+                }
+                for d in 0..<D {
+                    let p = passes[l][d], k = l * D + d
                     hN[k].pointer.update(from: p.h(p.finalIndex), count: B * H)
                     if let cN { cN[k].pointer.update(from: p.c(p.finalIndex), count: B * H) }
                 }
@@ -204,13 +211,21 @@ public class RecurrentLayer: Layer {
             for l in stride(from: layers - 1, through: 0, by: -1) {
                 let x = layerInputs[l]
                 dInput = workspace.tensor("din\(l)", x.shape)
-                for d in 0..<D {
-                    let p = passes[l][d], k = l * D + d
-                    p.lengths = lengthPointer
+                // Each direction writes its own input gradient; the reverse one's is added after.
+                let dx = [dInput, D == 2 ? workspace.tensor("dinReverse\(l)", x.shape) : dInput]
+                for d in 0..<D { passes[l][d].lengths = lengthPointer }
+                let args = UncheckedSendable((dOut, stateGradient, x, dx))
+                eachDirection(of: l) { p, k in
+                    let (dOut, stateGradient, x, dx) = args.value
+                    let d = p.reverse ? 1 : 0
                     p.backward(dy: dOut.map { UnsafePointer($0.pointer + d * H) }, lddy: D * H,
                                dhN: stateGradient.map { UnsafePointer($0.h[k].pointer) },
                                dcN: stateGradient?.c.map { UnsafePointer($0[k].pointer) },
-                               x: x.pointer, dx: dInput.pointer, accumulate: d > 0)
+                               x: x.pointer, dx: dx[d].pointer, accumulate: false)
+                }
+                if D == 2 { VectorMath.axpy(1, dx[1].pointer, dInput.pointer, count: dInput.count) }
+                for d in 0..<D {
+                    let p = passes[l][d], k = l * D + d
                     dh0[k].pointer.update(from: p.dh, count: B * H)
                     if let dc0 { dc0[k].pointer.update(from: p.dc, count: B * H) }
                 }
@@ -231,6 +246,23 @@ public class RecurrentLayer: Layer {
         }
         let dx = batchFirst ? Self.swapFirstAxes(dInput, into: workspace.tensor("dxB", [B, T, inputSize])) : dInput
         return (dx, RecurrentState(h: dh0, c: dc0))
+    }
+
+    /// Run the two directions of a bidirectional layer on two threads (when BLAS uses one
+    /// thread and the machine has two cores). The results do not depend on it.
+    public var parallelDirections = ProcessInfo.processInfo.activeProcessorCount >= 2
+
+    /// Runs `body(pass, stateIndex)` for each direction of layer l, concurrently when allowed.
+    private func eachDirection(of l: Int, _ body: (DirectionPass, Int) -> Void) {
+        let D = directions
+        if D == 2 && parallelDirections && BLAS.threads == 1 {
+            withoutActuallyEscaping(body) { body in
+                let work = UncheckedSendable((passes[l], body))
+                DispatchQueue.concurrentPerform(iterations: 2) { d in work.value.1(work.value.0[d], l * 2 + d) }
+            }
+        } else {
+            for d in 0..<D { body(passes[l][d], l * D + d) }
+        }
     }
 
     /// Inverted-dropout mask: 1/(1-p) with probability 1-p, else 0.
