@@ -67,11 +67,16 @@ import Testing
     @Test func fuzzedHeadersNeverCrash() {
         var rng = RandomGenerator(seed: 77)
         let good = WAVFile.encode([Self.tone], sampleRate: 8000, bits: 24)
+        var rejected = 0, read = 0
         for _ in 0..<2000 {
-            var bytes = [UInt8](good.prefix(rng.int(below: good.count + 1)))
+            var bytes = [UInt8](rng.uniform() < 0.5 ? good : good.prefix(rng.int(below: good.count + 1)))
             for _ in 0..<rng.int(below: 6) where !bytes.isEmpty { bytes[rng.int(below: min(bytes.count, 60))] = UInt8(rng.int(below: 256)) }
-            _ = try? WAVFile(data: Data(bytes))
+            if let w = try? WAVFile(data: Data(bytes)) {
+                read += 1
+                #expect(w.samples.allSatisfy { $0.isFinite } || w.isFloat, "integer PCM decodes to finite samples")
+            } else { rejected += 1 }
         }
+        #expect(rejected > 100 && read > 50, "both outcomes occur: \(rejected) rejected, \(read) read")
     }
 }
 

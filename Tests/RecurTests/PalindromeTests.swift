@@ -23,7 +23,6 @@ import Testing
         for b in 0..<4 {
             let digits = (0..<5).map { Int(xs[index: [$0, b, 0]]) }
             #expect(Int32(digits[0]) == ts[b], "the target is the first digit")
-            #expect(Array(digits[1...4]) == Array(digits[1...4]))
             // Palindrome of 6 digits: d0 d1 d2 d2 d1 d0; inputs are its first five.
             #expect(digits[1] == digits[4] && digits[2] == digits[3])
             for t in 0..<5 {

@@ -254,7 +254,7 @@ public struct LanguageModelExperiment: Sendable {
             let last = logits.pointer + (logits.shape[0] - 1) * V
             var next = 0
             if temperature <= 0 {
-                for j in 1..<V where last[j] > last[next] { next = j }
+                next = logits.rows((logits.shape[0] - 1)..<logits.shape[0]).rowArgmax()[0]
             } else {
                 var m = -Float.infinity
                 for j in 0..<V { m = max(m, last[j]) }

@@ -153,14 +153,6 @@ public struct PalindromeExperiment: Sendable {
 
     /// Rows whose largest logit is the target.
     public static func correct(_ logits: Tensor, _ targets: [Int32]) -> Int {
-        let c = logits.shape[1], p = logits.pointer
-        var n = 0
-        for (r, y) in targets.enumerated() {
-            let row = p + r * c
-            var best = 0
-            for j in 1..<c where row[j] > row[best] { best = j }
-            if best == Int(y) { n += 1 }
-        }
-        return n
+        zip(logits.rowArgmax(), targets).filter { $0 == Int($1) }.count
     }
 }

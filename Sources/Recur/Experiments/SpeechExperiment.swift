@@ -114,11 +114,7 @@ public struct SpeechExperiment: Sendable {
             let logits = net(batch(f, rows[...]))
             let targets = rows.map { Int32(f.labels[$0]) }
             loss += Double(ce(logits, targets: targets).value) * Double(rows.count)
-            for (i, y) in targets.enumerated() {
-                var best = 0
-                for j in 1..<classes where logits[index: [i, j]] > logits[index: [i, best]] { best = j }
-                confusion[Int(y)][best] += 1
-            }
+            for (y, predicted) in zip(targets, logits.rowArgmax()) { confusion[Int(y)][predicted] += 1 }
         }
         let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
         return (Double(correct) / Double(max(f.labels.count, 1)), loss / Double(max(f.labels.count, 1)), confusion)

@@ -19,14 +19,17 @@ public final class Dropout {
         active = training && probability > 0
         guard active else { return x }
         mask = workspace.tensor("mask", x.shape)
+        Self.fillMask(mask, probability: probability, rng: &rng)
         let y = workspace.tensor("y", x.shape)
-        let scale = 1 / (1 - probability), keep = 1 - probability
         let m = mask.pointer, xp = x.pointer, yp = y.pointer
-        for i in 0..<x.count {
-            m[i] = rng.uniform() < keep ? scale : 0
-            yp[i] = xp[i] * m[i]
-        }
+        for i in 0..<x.count { yp[i] = xp[i] * m[i] }
         return y
+    }
+
+    /// An inverted-dropout mask: 1/(1-p) with probability 1-p, else 0 (one draw per element).
+    public static func fillMask(_ mask: Tensor, probability p: Float, rng: inout RandomGenerator) {
+        let keep = 1 - p, scale = 1 / keep, m = mask.pointer
+        for i in 0..<mask.count { m[i] = rng.uniform() < keep ? scale : 0 }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

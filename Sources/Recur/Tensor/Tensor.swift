@@ -91,6 +91,18 @@ public struct Tensor: @unchecked Sendable {
         return flat
     }
 
+    /// Index of the largest element of each row of a 2-D tensor (first on ties).
+    public func rowArgmax() -> [Int] {
+        precondition(rank == 2, "rowArgmax needs a 2-D tensor, got \(shape)")
+        let c = shape[1], p = pointer
+        return (0..<shape[0]).map { r in
+            let row = p + r * c
+            var best = 0
+            for j in 1..<c where row[j] > row[best] { best = j }
+            return best
+        }
+    }
+
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
     public func zero() { fill(0) }
 

@@ -268,8 +268,7 @@ public class RecurrentLayer: Layer {
     /// Inverted-dropout mask: 1/(1-p) with probability 1-p, else 0.
     private func dropoutMask(_ key: String, _ shape: [Int], _ p: Float) -> Tensor {
         let mask = workspace.tensor(key, shape)
-        let keep = 1 - p, scale = 1 / keep, m = mask.pointer
-        for i in 0..<mask.count { m[i] = rng.uniform() < keep ? scale : 0 }
+        Dropout.fillMask(mask, probability: p, rng: &rng)
         return mask
     }
 
