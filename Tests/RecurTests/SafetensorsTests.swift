@@ -29,6 +29,20 @@ import Testing
         #expect(try Safetensors(contentsOf: url)["head.bias"]!.scalars == [-1.5])
     }
 
+    /// Overwriting replaces the file in one rename and leaves no temporary file behind; a
+    /// write that cannot happen throws and keeps the old file.
+    @Test func writesAtomically() throws {
+        let dir = temporaryFolder()
+        let url = dir.appendingPathComponent("model.safetensors")
+        try sample().write(to: url)
+        var bigger = sample()
+        bigger["extra"] = Tensor(repeating: 2, shape: [1000])
+        try bigger.write(to: url)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"])
+        #expect(try Safetensors(contentsOf: url)["extra"]!.count == 1000)
+        #expect(throws: SafetensorsError.self) { try sample().write(to: dir.appendingPathComponent("missing/model.safetensors")) }
+    }
+
     static func file(header: String, data: [UInt8] = [], declaredSize: UInt64? = nil) -> Data {
         var d = Data()
         var n = (declaredSize ?? UInt64(header.utf8.count)).littleEndian
@@ -64,5 +78,26 @@ import Testing
 
     @Test func missingFileIsAnError() {
         #expect(throws: SafetensorsError.self) { try Safetensors(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors")) }
+    }
+}
+
+/// The fuzzer's seed corpus (Fuzz/corpus) is made of valid files: each one loads.
+@Suite struct FuzzCorpusTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fuzz/corpus").standardized
+
+    @Test func seedCorpusLoads() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()
+        #expect(names.count >= 8)
+        for name in names {
+            let data = try Data(contentsOf: Self.folder.appendingPathComponent(name))
+            let file = data.dropFirst()
+            if data.first == 0 {
+                #expect(throws: Never.self, "\(name)") { try Safetensors(data: Data(file), source: name) }
+            } else {
+                let wav = try WAVFile(data: Data(file), source: name)
+                #expect(!wav.samples.isEmpty, "\(name)")
+            }
+        }
     }
 }

@@ -216,71 +216,57 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         zip(a, w).reduce(0) { sum, pair in sum + zip(pair.0.values, pair.1.values).reduce(0) { $0 + $1.0 * $1.1 } }
     }
 
-    @Test func rnnCell() {
-        let n = "rnn_cell_backward"
-        let cell = forward.rnnCell(n)
-        let (xt, a0, da) = (f.matrix(n, "xt"), f.matrix(n, "a_prev"), f.matrix(n, "da_next"))
-        let g = cell.backward(da, cache: cell.forward(xt, aPrev: a0).cache)
-        check("dxt", analytic: g.dxt, at: xt) { weighted([cell.forward($0, aPrev: a0).aNext], [da]) }
-        check("da_prev", analytic: g.daPrev, at: a0) { weighted([cell.forward(xt, aPrev: $0).aNext], [da]) }
-        for (name, key) in RNNCell.parameterKeys {
-            check("d" + name, analytic: g["d" + name]!, at: cell[keyPath: key]) { v in
-                var c = cell
-                c[keyPath: key] = v
-                return weighted([c.forward(xt, aPrev: a0).aNext], [da])
-            }
-        }
-    }
-
-    @Test func rnnSequence() {
-        let n = "rnn_backward"
-        let cell = forward.rnnCell(n)
-        let (x, a0, da) = (f.sequence(n, "x"), f.matrix(n, "a0"), f.sequence(n, "da"))
-        let g = cell.backward(sequence: da, caches: cell.forward(sequence: x, a0: a0).caches)
+    /// Checks dx at every step, the initial state's gradient and every parameter's.
+    func checkAll<Cell>(_ cell: Cell, keys: [(name: String, key: WritableKeyPath<Cell, Matrix>)], x: [Matrix], state: Matrix,
+                        gradients g: SequenceGradients, loss: (Cell, [Matrix], Matrix) -> Double) {
         for t in x.indices {
             check("dx[\(t)]", analytic: g.dx[t], at: x[t]) { v in
                 var xs = x
                 xs[t] = v
-                return weighted(cell.forward(sequence: xs, a0: a0).a, da)
+                return loss(cell, xs, state)
             }
         }
-        check("da0", analytic: g.da0, at: a0) { weighted(cell.forward(sequence: x, a0: $0).a, da) }
-        for (name, key) in RNNCell.parameterKeys {
+        check("d state0", analytic: g.da0, at: state) { loss(cell, x, $0) }
+        for (name, key) in keys {
             check("d" + name, analytic: g["d" + name]!, at: cell[keyPath: key]) { v in
                 var c = cell
                 c[keyPath: key] = v
-                return weighted(c.forward(sequence: x, a0: a0).a, da)
+                return loss(c, x, state)
             }
         }
     }
 
-    @Test(arguments: ["gru_cell_backward", "gru_backward"])
-    func gru(_ n: String) {
+    /// A cell test's inputs as a sequence: one step for the *_cell_backward cells.
+    func inputs(_ n: String, state: String) -> (x: [Matrix], state: Matrix, da: [Matrix]) {
+        n.contains("_cell_") ? ([f.matrix(n, "xt")], f.matrix(n, state), [f.matrix(n, "da_next")])
+                             : (f.sequence(n, "x"), f.matrix(n, state), f.sequence(n, "da"))
+    }
+
+    @Test(arguments: [("rnn_cell_backward", "a_prev"), ("rnn_backward", "a0")])
+    func rnn(_ n: String, _ stateName: String) {
+        let cell = forward.rnnCell(n)
+        let (x, a0, da) = inputs(n, state: stateName)
+        let g = cell.backward(sequence: da, caches: cell.forward(sequence: x, a0: a0).caches)
+        if x.count == 1 {
+            let step = cell.backward(da[0], cache: cell.forward(x[0], aPrev: a0).cache)
+            #expect(step.dxt == g.dx[0] && step.daPrev == g.da0, "one step of the sequence backward is the cell backward")
+        }
+        checkAll(cell, keys: RNNCell.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
+            weighted(c.forward(sequence: x, a0: a0).a, da)
+        }
+    }
+
+    @Test(arguments: [("gru_cell_backward", "c_prev"), ("gru_backward", "c0")])
+    func gru(_ n: String, _ stateName: String) {
         let cell = forward.gruCell(n)
-        let single = n == "gru_cell_backward"
-        let x = single ? [f.matrix(n, "xt")] : f.sequence(n, "x")
-        let c0 = f.matrix(n, single ? "c_prev" : "c0")
-        let da = single ? [f.matrix(n, "da_next")] : f.sequence(n, "da")
-        func loss(_ c: GRUCell, _ x: [Matrix], _ c0: Matrix) -> Double { weighted(c.forward(sequence: x, c0: c0).c, da) }
+        let (x, c0, da) = inputs(n, state: stateName)
         let g = cell.backward(sequence: da, caches: cell.forward(sequence: x, c0: c0).caches)
-        if single {
+        if x.count == 1 {
             let step = cell.backward(da[0], cache: cell.forward(x[0], cPrev: c0).cache)
             #expect(step.dxt == g.dx[0] && step.daPrev == g.da0, "one step of the sequence backward is the cell backward")
         }
-        for t in x.indices {
-            check("dx[\(t)]", analytic: g.dx[t], at: x[t]) { v in
-                var xs = x
-                xs[t] = v
-                return loss(cell, xs, c0)
-            }
-        }
-        check("dc0", analytic: g.da0, at: c0) { loss(cell, x, $0) }
-        for (name, key) in GRUCell.parameterKeys {
-            check("d" + name, analytic: g["d" + name]!, at: cell[keyPath: key]) { v in
-                var c = cell
-                c[keyPath: key] = v
-                return loss(c, x, c0)
-            }
+        checkAll(cell, keys: GRUCell.parameterKeys, x: x, state: c0, gradients: g) { c, x, c0 in
+            weighted(c.forward(sequence: x, c0: c0).c, da)
         }
     }
 
@@ -293,25 +279,10 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         var rng = RandomGenerator(seed: 4)
         let upstream = { Matrix(rows: 5, cols: 10, values: (0..<50).map { _ in Double(rng.uniform(-1, 1)) }) }
         let da = (0..<5).map { _ in upstream() }, dc = (0..<5).map { _ in upstream() }
-        func loss(_ c: LSTMCell, _ x: [Matrix], _ a0: Matrix) -> Double {
+        let g = cell.backward(sequence: da, dc: dc, caches: cell.forward(sequence: x, a0: a0).caches)
+        checkAll(cell, keys: LSTMCell.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
             let out = c.forward(sequence: x, a0: a0)
             return weighted(out.a, da) + weighted(out.c, dc)
-        }
-        let g = cell.backward(sequence: da, dc: dc, caches: cell.forward(sequence: x, a0: a0).caches)
-        for t in x.indices {
-            check("dx[\(t)]", analytic: g.dx[t], at: x[t]) { v in
-                var xs = x
-                xs[t] = v
-                return loss(cell, xs, a0)
-            }
-        }
-        check("da0", analytic: g.da0, at: a0) { loss(cell, x, $0) }
-        for (name, key) in LSTMCell.parameterKeys {
-            check("d" + name, analytic: g["d" + name]!, at: cell[keyPath: key]) { v in
-                var c = cell
-                c[keyPath: key] = v
-                return loss(c, x, a0)
-            }
         }
     }
 }
@@ -340,24 +311,41 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         return (Tensor(Double(sign) * w), Tensor(Double(sign) * Matrix(p["bias_ih_l0"]!.rows(rows).reshaped([H, 1]))))
     }
 
+    /// Runs `layer` on the cell's inputs and compares states and gradients with the cell's:
+    /// `gates` maps the layer's PyTorch gate rows to the seed's names (sign -1: z = 1 - u).
+    func compare(_ layer: RecurrentLayer, x: [Matrix], initial: RecurrentState, states: [Matrix], upstream da: [Matrix],
+                 gradients g: SequenceGradients, gates: [(name: String, sign: Float)], _ label: String) {
+        let y = layer(timeMajor(x), initialState: initial)
+        expectSame(y.output, states, label + " output")
+        let back = layer.backward(outputGradient: timeMajor(da))
+        expectSame(back.input, g.dx, label + " dx")
+        expectSame(back.initialState.h, [g.da0], label + " d state0")
+        for (gate, (name, sign)) in gates.enumerated() {
+            let grad = gateGradient(layer, gate: gate, sign: sign)
+            expectClose(grad.weight, Tensor(g["dW" + name]!), rtol: 1e-4, atol: 1e-5, label + " dW" + name)
+            expectClose(grad.bias, Tensor(g["db" + name]!), rtol: 1e-4, atol: 1e-5, label + " db" + name)
+        }
+    }
+
+    /// A cell converted to a layer and back keeps its parameters (to float32 rounding).
+    func expectSameParameters<Cell>(_ a: Cell, _ b: Cell, keys: [(name: String, key: WritableKeyPath<Cell, Matrix>)]) {
+        for (name, key) in keys {
+            #expect(zip(a[keyPath: key].values, b[keyPath: key].values).allSatisfy { abs($0 - $1) < 1e-6 }, "\(name)")
+        }
+    }
+
     @Test func rnn() {
         let n = "rnn_backward"
         let cell = forward.rnnCell(n)
         let (x, a0, da) = (f.sequence(n, "x"), f.matrix(n, "a0"), f.sequence(n, "da"))
         let out = cell.forward(sequence: x, a0: a0)
         let g = cell.backward(sequence: da, caches: out.caches)
+        var rnnGradients = g
+        rnnGradients.parameters = ["dWa": Matrix.sideBySide(g["dWaa"]!, g["dWax"]!), "dba": g["dba"]!]
         let layer = cell.layer()
-        let y = layer(timeMajor(x), initialState: RecurrentState(h: timeMajor([a0])))
-        expectSame(y.output, out.a, "RNN output")
-        let back = layer.backward(outputGradient: timeMajor(da))
-        expectSame(back.input, g.dx, "RNN dx")
-        expectSame(back.initialState.h, [g.da0], "RNN da0")
-        let grad = gateGradient(layer, gate: 0)
-        expectClose(grad.weight, Tensor(Matrix.sideBySide(g["dWaa"]!, g["dWax"]!)), rtol: 1e-4, atol: 1e-5, "dWaa|dWax")
-        expectClose(grad.bias, Tensor(g["dba"]!), rtol: 1e-4, atol: 1e-5, "dba")
-        let back2 = RNNCell(layer: layer, Wya: cell.Wya, by: cell.by)
-        #expect(zip(back2.Wax.values, cell.Wax.values).allSatisfy { abs($0 - $1) < 1e-6 })
-        #expect(zip(back2.ba.values, cell.ba.values).allSatisfy { abs($0 - $1) < 1e-6 })
+        compare(layer, x: x, initial: RecurrentState(h: timeMajor([a0])), states: out.a, upstream: da,
+                gradients: rnnGradients, gates: [("a", 1)], "RNN")
+        expectSameParameters(RNNCell(layer: layer, Wya: cell.Wya, by: cell.by), cell, keys: RNNCell.parameterKeys)
     }
 
     @Test func lstm() {
@@ -368,20 +356,9 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         let da = out.a.map { $0.map { sin($0 * 3) } }
         let g = cell.backward(sequence: da, caches: out.caches)
         let layer = cell.layer()
-        let y = layer(timeMajor(x), initialState: RecurrentState(h: timeMajor([a0]), c: Tensor(zeros: [1, 10, 5])))
-        expectSame(y.output, out.a, "LSTM output")
-        let back = layer.backward(outputGradient: timeMajor(da))
-        expectSame(back.input, g.dx, "LSTM dx")
-        expectSame(back.initialState.h, [g.da0], "LSTM da0")
-        // PyTorch order i, f, g, o.
-        for (gate, name) in ["i", "f", "c", "o"].enumerated() {
-            let grad = gateGradient(layer, gate: gate)
-            expectClose(grad.weight, Tensor(g["dW" + name]!), rtol: 1e-4, atol: 1e-5, "dW" + name)
-            expectClose(grad.bias, Tensor(g["db" + name]!), rtol: 1e-4, atol: 1e-5, "db" + name)
-        }
-        let back2 = LSTMCell(layer: layer, Wy: cell.Wy, by: cell.by)
-        #expect(zip(back2.Wo.values, cell.Wo.values).allSatisfy { abs($0 - $1) < 1e-6 })
-        #expect(zip(back2.bf.values, cell.bf.values).allSatisfy { abs($0 - $1) < 1e-6 })
+        compare(layer, x: x, initial: RecurrentState(h: timeMajor([a0]), c: Tensor(zeros: [1, 10, 5])), states: out.a, upstream: da,
+                gradients: g, gates: [("i", 1), ("f", 1), ("c", 1), ("o", 1)], "LSTM")  // PyTorch order i, f, g, o
+        expectSameParameters(LSTMCell(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: LSTMCell.parameterKeys)
     }
 
     @Test func gru() {
@@ -393,19 +370,8 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         let g = cell.backward(sequence: da, caches: out.caches)
         let layer = cell.layer()
         #expect(!layer.resetAfter)
-        let y = layer(timeMajor(x), initialState: RecurrentState(h: timeMajor([c0])))
-        expectSame(y.output, out.c, "GRU output")
-        let back = layer.backward(outputGradient: timeMajor(da))
-        expectSame(back.input, g.dx, "GRU dx")
-        expectSame(back.initialState.h, [g.da0], "GRU dc0")
-        // PyTorch order r, z, n with z = 1 - u.
-        for (gate, name, sign) in [(0, "r", Float(1)), (1, "u", -1), (2, "c", 1)] {
-            let grad = gateGradient(layer, gate: gate, sign: sign)
-            expectClose(grad.weight, Tensor(g["dW" + name]!), rtol: 1e-4, atol: 1e-5, "dW" + name)
-            expectClose(grad.bias, Tensor(g["db" + name]!), rtol: 1e-4, atol: 1e-5, "db" + name)
-        }
-        let back2 = GRUCell(layer: layer, Wy: cell.Wy, by: cell.by)
-        #expect(zip(back2.Wu.values, cell.Wu.values).allSatisfy { abs($0 - $1) < 1e-6 })
-        #expect(zip(back2.bu.values, cell.bu.values).allSatisfy { abs($0 - $1) < 1e-6 })
+        compare(layer, x: x, initial: RecurrentState(h: timeMajor([c0])), states: out.c, upstream: da,
+                gradients: g, gates: [("r", 1), ("u", -1), ("c", 1)], "GRU")  // PyTorch order r, z = 1 - u, n
+        expectSameParameters(GRUCell(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: GRUCell.parameterKeys)
     }
 }

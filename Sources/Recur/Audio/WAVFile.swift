@@ -96,6 +96,12 @@ public struct WAVFile: Sendable {
             }
             mono[i] = sum * scale
         }
+        // Float data can hold NaN, infinities or values beyond Float's range: refuse them
+        // rather than feed them to the features (found by Fuzz/run.sh).
+        if let bad = mono.firstIndex(where: { !$0.isFinite }) {
+            throw fail("has a sample at frame \(bad) that is not a finite number (NaN, infinity or beyond float32 range)",
+                       "the float data is damaged; re-export the file")
+        }
         sampleRate = f.rate
         channels = f.channels
         bitsPerSample = f.bits

@@ -194,7 +194,9 @@ public struct LanguageModelExperiment: Sendable {
 
     func checkpointMetadata(_ vocabulary: TokenVocabulary) -> [String: String] {
         let vocab = String(decoding: try! JSONEncoder().encode(vocabulary.tokens), as: UTF8.self)
-        return ["format": "recur-lm-1", "config": config.serialized(), "vocabulary": vocab]
+        let model = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
+                                hiddenSize: hiddenSize, layers: layers, tied: tied)
+        return ["format": "recur-lm-1", "config": config.serialized(), "vocabulary": vocab, "model": model.json]
     }
 
     func checkCompatible(_ file: Safetensors, vocabulary: TokenVocabulary, source: String) throws {

@@ -63,3 +63,45 @@ public enum Checkpoint {
         }
     }
 }
+
+/// Model files for moving between Recur and PyTorch: tensors under state-dict names plus the
+/// architecture (`ModelConfig`) in the `model` metadata entry.
+extension Checkpoint {
+    /// Builds the model a file describes and loads its weights, checking every name and shape.
+    /// `config` is for files without Recur metadata (e.g. saved from PyTorch). With tied
+    /// weights, a `head.weight` in the file must equal `embedding.weight` and is not loaded twice.
+    public static func loadModel(_ path: String, config: ModelConfig? = nil) throws -> (config: ModelConfig, model: any Layer, file: Safetensors) {
+        var file = try Safetensors(contentsOf: URL(fileURLWithPath: path))
+        let cfg: ModelConfig
+        if let config {
+            cfg = config
+        } else if let text = file.metadata["model"] {
+            cfg = try ModelConfig(json: Data(text.utf8), source: path + " (its model metadata)")
+        } else {
+            throw RecurError("\(path) does not say which model it holds", fix: "pass --config CONFIG.json (see docs/interop.md), or use a file written by Recur")
+        }
+        if cfg.tied, let head = file["head.weight"], let embedding = file["embedding.weight"] {
+            guard head.scalars == embedding.scalars else {
+                throw RecurError("\(path): the configuration says tied, but head.weight differs from embedding.weight", fix: "set \"tied\": false")
+            }
+            file["head.weight"] = nil
+        }
+        let model = cfg.makeModel(seed: 0)
+        try restore(model, from: file, source: path)
+        return (cfg, model, file)
+    }
+
+    /// Writes weights only, under PyTorch state-dict names: no optimizer state, and with tied
+    /// weights `head.weight` as its own copy of `embedding.weight` (as `state_dict()` lists it).
+    /// Keeps the `model` (and `vocabulary`) metadata, which PyTorch ignores.
+    public static func exportWeights(from path: String, to output: String) throws -> [String] {
+        let (cfg, model, source) = try loadModel(path)
+        var out = Safetensors()
+        for (name, p) in model.namedParameters { out[name] = p.value }
+        if cfg.tied, let embedding = out["embedding.weight"] { out["head.weight"] = embedding.copy() }
+        out.metadata = ["format": "pt", "model": cfg.json]
+        if let vocabulary = source.metadata["vocabulary"] { out.metadata["vocabulary"] = vocabulary }
+        try out.write(to: URL(fileURLWithPath: output))
+        return out.names
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// What a model file needs besides its tensors: the architecture, as JSON with snake_case keys.
+///
+///     {"task": "sequence", "cell": "lstm", "input_size": 20, "hidden_size": 32, "layers": 3,
+///      "bidirectional": true, "output_size": 3}
+///     {"task": "language-model", "cell": "lstm", "vocabulary_size": 10000, "embedding_size": 200,
+///      "hidden_size": 200, "layers": 2, "tied": false}
+///
+/// `sequence` is `SequenceModel` (tensors `rnn.*`, `head.*`: PyTorch's `nn.LSTM`/`nn.GRU`/
+/// `nn.RNN` as `rnn` and `nn.Linear(D*H, output_size)` as `head`); `language-model` is
+/// `LanguageModel` (`embedding.*`, `rnn.*`, `head.*`). Recur writes it into checkpoints as
+/// the `model` metadata entry; `recur import` reads it from a file next to PyTorch weights.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public enum Task: String, Codable, Sendable, CaseIterable {
+        case sequence, languageModel = "language-model"
+    }
+
+    public var task: Task
+    public var cell: CellType
+    public var hiddenSize: Int
+    public var layers: Int
+    public var bidirectional: Bool
+    /// sequence: features per step and outputs per sequence.
+    public var inputSize: Int?
+    public var outputSize: Int?
+    /// language-model: vocabulary and embedding sizes, and whether head.weight is embedding.weight.
+    public var vocabularySize: Int?
+    public var embeddingSize: Int?
+    public var tied: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case task, cell, layers, bidirectional, tied
+        case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
+        case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
+    }
+
+    public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false, outputSize: Int) {
+        (task, self.cell, self.inputSize, self.hiddenSize, self.layers, self.bidirectional, self.outputSize) =
+            (.sequence, cell, inputSize, hiddenSize, layers, bidirectional, outputSize)
+        tied = false
+    }
+
+    public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false) {
+        (task, self.cell, self.vocabularySize, self.embeddingSize, self.hiddenSize, self.layers, self.tied) =
+            (.languageModel, cell, vocabularySize, embeddingSize, hiddenSize, layers, tied)
+        bidirectional = false
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        task = try c.decode(Task.self, forKey: .task)
+        cell = try c.decode(CellType.self, forKey: .cell)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false
+        inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
+        outputSize = try c.decodeIfPresent(Int.self, forKey: .outputSize)
+        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize)
+        embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
+        tied = try c.decodeIfPresent(Bool.self, forKey: .tied) ?? false
+    }
+
+    /// Parses and checks a configuration; errors name `source` and the field.
+    public init(json: Data, source: String) throws {
+        let fix = "see ModelConfig in the docs for the fields, e.g. {\"task\": \"sequence\", \"cell\": \"lstm\", \"input_size\": 20, \"hidden_size\": 32, \"output_size\": 3}"
+        do {
+            self = try JSONDecoder().decode(ModelConfig.self, from: json)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw RecurError("\(source): the model configuration has no '\(key.stringValue)'", fix: fix)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw RecurError("\(source): field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type", fix: fix)
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue) : []
+            throw RecurError("\(source): " + (field.isEmpty ? "the model configuration is not valid JSON" : "field '\(field)' has an unknown value"),
+                             fix: allowed.isEmpty ? fix : "use one of: " + allowed.joined(separator: ", "))
+        }
+        try validate(source: source)
+    }
+
+    public static func load(_ path: String) throws -> ModelConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RecurError("cannot read the model configuration \(path)", fix: "check the path given to --config")
+        }
+        return try ModelConfig(json: data, source: path)
+    }
+
+    func validate(source: String) throws {
+        func need(_ value: Int?, _ field: String) throws {
+            guard let value, value > 0 else {
+                throw RecurError("\(source): a \(task.rawValue) model needs a positive '\(field)'", fix: "add \"\(field)\": N to the configuration")
+            }
+        }
+        try need(hiddenSize, "hidden_size")
+        try need(layers, "layers")
+        switch task {
+        case .sequence:
+            try need(inputSize, "input_size")
+            try need(outputSize, "output_size")
+        case .languageModel:
+            try need(vocabularySize, "vocabulary_size")
+            try need(embeddingSize, "embedding_size")
+            guard !bidirectional else { throw RecurError("\(source): a language model cannot be bidirectional", fix: "set \"bidirectional\": false") }
+            guard !tied || embeddingSize == hiddenSize else {
+                throw RecurError("\(source): tied weights need embedding_size == hidden_size", fix: "set \"tied\": false or make the sizes equal")
+            }
+        }
+    }
+
+    /// The configuration as one line of JSON (sorted keys), as stored in checkpoints.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A freshly initialised model (PyTorch's initialisation for `sequence`).
+    public func makeModel(seed: UInt64) -> any Layer {
+        switch task {
+        case .sequence:
+            var rng = RandomGenerator(seed: seed)
+            let rnn = cell.makeLayer(inputSize: inputSize!, hiddenSize: hiddenSize, layers: layers,
+                                     bidirectional: bidirectional, seed: rng.next())
+            return SequenceModel(recurrent: rnn, outputs: outputSize!, rng: &rng)
+        case .languageModel:
+            return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
+                                 hiddenSize: hiddenSize, layers: layers, dropout: 0, tied: tied, seed: seed)
+        }
+    }
+}
