@@ -28,12 +28,15 @@ struct SpeechCommand: ParsableCommand {
     @Option(help: "Hop between frames.") var hop: Int = 512
     @Option(help: "Mel bands.") var nMels: Int = 128
     @Flag(help: "Run all 8 model/cell combinations (the seed's methods loop).") var compare = false
+    @Option(help: ArgumentHelp("Save the training state here after every epoch (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
+    @Option(help: ArgumentHelp("Continue a run from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard hidden >= 1, layers >= 1, epochs >= 1, batchSize >= 1, validateEvery >= 1 else {
             throw ValidationError("--hidden, --layers, --epochs, --batch-size and --validate-every must be at least 1")
         }
+        guard !compare || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with --compare") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard sampleRate >= 1000 && sampleRate <= 192_000 else { throw ValidationError("--sample-rate must be 1000...192000, got \(sampleRate)") }
         guard nFft >= 16 && nFft & (nFft - 1) == 0 else { throw ValidationError("--n-fft must be a power of two (e.g. 2048), got \(nFft)") }
@@ -68,7 +71,8 @@ struct SpeechCommand: ParsableCommand {
             let steps = epochs * ((train.labels.count + batchSize - 1) / batchSize)
             let progress = ProgressReporter(total: steps, label: e.name, plainEvery: max(validateEvery, steps / 5), enabled: !common.quiet)
             let dir = compare ? try out.subdirectory(e.name.lowercased()) : out
-            let r = e.run(train: train, valid: valid, test: test, classes: dataset.classes.count, progress: progress, run: dir)
+            let r = try e.run(train: train, valid: valid, test: test, classes: dataset.classes.count,
+                              save: save, resume: resume, progress: progress, run: dir)
             try write(r, dataset.classes, featureSeconds / Double(clips), to: dir)
             common.log("\(e.name): test accuracy at best validation \(formatNumber(r.testAccuracyAtBest, decimals: 4)), final \(formatNumber(r.finalTestAccuracy, decimals: 4)), \(formatNumber(r.trainSeconds / Double(epochs), decimals: 2)) s/epoch")
             results.append(r)

@@ -60,13 +60,39 @@ import Testing
         (e.hidden, e.layers, e.epochs, e.batchSize, e.validateEvery, e.learningRate) = (16, 1, 120, 12, 20, 0.01)
         let train = try e.features(d.train)
         #expect(train.frames == 32 && train.values[0].count == 32 * 20)
-        let r = e.run(train: train, valid: try e.features(d.valid), test: try e.features(d.test), classes: 3)
+        let r = try e.run(train: train, valid: try e.features(d.valid), test: try e.features(d.test), classes: 3)
         #expect(r.finalTestAccuracy > 0.9, "final test accuracy \(r.finalTestAccuracy) \(r.confusion) \(r.history.map(\.validAccuracy)) \(r.history.map(\.trainLoss))")
         #expect(r.confusion.flatMap { $0 }.reduce(0, +) == d.test.count)
         e.model = .bidir
         e.epochs = 2
-        let b = e.run(train: train, valid: try e.features(d.valid), test: try e.features(d.test), classes: 3)
+        let b = try e.run(train: train, valid: try e.features(d.valid), test: try e.features(d.test), classes: 3)
         #expect(b.history.isEmpty && b.bestValidAccuracy >= 0, "6 steps: no validation point, final evaluation only")
+    }
+
+    /// Stopping after some epochs and resuming from the checkpoint gives the same numbers as
+    /// one run; the best weights file is a model file `recur infer`/`export` read.
+    @Test func resumeIsExact() throws {
+        let root = try Self.makeTree(classes: [("low", 250), ("high", 2000)], perClass: 10)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let d = try SpeechCommandsDataset(root: root.path, classes: nil)
+        var e = SpeechExperiment()
+        (e.hidden, e.layers, e.epochs, e.batchSize, e.validateEvery) = (8, 2, 6, 4, 2)
+        let (train, valid, test) = (try e.features(d.train), try e.features(d.valid), try e.features(d.test))
+        let dir = temporaryFolder()
+        let whole = try e.run(train: train, valid: valid, test: test, classes: 2)
+        let path = dir.appendingPathComponent("speech.safetensors").path
+        e.epochs = 2
+        _ = try e.run(train: train, valid: valid, test: test, classes: 2, save: path)
+        e.epochs = 6
+        let resumed = try e.run(train: train, valid: valid, test: test, classes: 2, save: path, resume: path)
+        #expect(resumed.history.map(\.validAccuracy) == whole.history.map(\.validAccuracy))
+        #expect(resumed.history.map(\.trainLoss) == whole.history.map(\.trainLoss))
+        #expect(resumed.finalTestAccuracy == whole.finalTestAccuracy && resumed.testLoss == whole.testLoss)
+        #expect(resumed.testAccuracyAtBest == whole.testAccuracyAtBest && resumed.steps == whole.steps)
+        let (cfg, _, _) = try Checkpoint.loadModel(LanguageModelExperiment.bestPath(path))
+        #expect(cfg == ModelConfig(sequence: .lstm, inputSize: 20, hiddenSize: 8, layers: 2, outputSize: 2))
+        e.hidden = 9
+        #expect(throws: RecurError.self) { try e.run(train: train, valid: valid, test: test, classes: 2, resume: path) }
     }
 
     @Test func badClipIsAnErrorNamingIt() throws {

@@ -65,8 +65,27 @@ public struct SpeechExperiment: Sendable {
                         labels: clips.map(\.label), secondsPerClip: Date().timeIntervalSince(start) / Double(max(clips.count, 1)))
     }
 
-    public struct ValidationPoint: Sendable {
+    public struct ValidationPoint: Sendable, Codable {
         public let step: Int, trainLoss: Double, validAccuracy: Double
+    }
+
+    /// Everything a resumed run needs besides the weights and the optimizer state.
+    struct Progress: Codable {
+        var epoch = 0, step = 0, runningCount = 0
+        var runningLoss = 0.0, best = -1.0, testAtBest = 0.0, trainSeconds = 0.0
+        var order: [Int] = []
+        var history: [ValidationPoint] = []
+    }
+
+    /// The configuration a resumed run must share: everything but --epochs and --threads.
+    var trainingIdentity: String {
+        guard case .object(let fields) = config else { return config.serialized() }
+        return JSON.object(fields.filter { $0.0 != "epochs" && $0.0 != "threads" }).serialized()
+    }
+
+    /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
+    func modelConfig(classes: Int) -> ModelConfig {
+        ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir, outputSize: classes)
     }
 
     public struct Result: Sendable {
@@ -120,19 +139,40 @@ public struct SpeechExperiment: Sendable {
         return (Double(correct) / Double(max(f.labels.count, 1)), loss / Double(max(f.labels.count, 1)), confusion)
     }
 
+    /// Trains and evaluates. `save`: after every epoch the full training state goes to `save`
+    /// (for `resume`, which continues bit-identically), and the weights at each new best
+    /// validation accuracy to `<save>.best.safetensors`.
     public func run(train: Features, valid: Features, test: Features, classes: Int,
-                    progress: ProgressReporter? = nil, run: RunDirectory? = nil) -> Result {
+                    save: String? = nil, resume: String? = nil,
+                    progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         var rng = RandomGenerator(seed: seed)
         let layer = cell.makeLayer(inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir, seed: rng.next())
         let net = SequenceModel(recurrent: layer, outputs: classes, rng: &rng)
         let adam = Adam(parameters: net.parameters, learningRate: learningRate)
         let ce = SoftmaxCrossEntropy()
-        var order = Array(train.labels.indices)
-        var history: [ValidationPoint] = []
-        var best = -1.0, testAtBest = 0.0, step = 0, runningLoss = 0.0, runningCount = 0
-        var trainSeconds = 0.0
-        for epoch in 1...epochs {
+        var state = Progress(order: Array(train.labels.indices))
+        if let resume {
+            let file = try Safetensors(contentsOf: URL(fileURLWithPath: resume))
+            guard file.metadata["format"] == "recur-speech-1", file.metadata["training"] == trainingIdentity,
+                  let saved = file.metadata["progress"] else {
+                throw RecurError("\(resume): not a checkpoint of this speech run (format or configuration differ)",
+                                 fix: "resume with the options the checkpoint was saved with")
+            }
+            try Checkpoint.restore(net, from: file, source: resume)
+            try Checkpoint.restore(adam, from: file, source: resume)
+            rng = try Checkpoint.decode(file.metadata["rng"] ?? "", count: 1, source: resume)[0]
+            state = try JSONDecoder().decode(Progress.self, from: Data(saved.utf8))
+            guard state.order.count == train.labels.count else {
+                throw RecurError("\(resume): saved for \(state.order.count) training clips, this data has \(train.labels.count)", fix: "resume with the same data")
+            }
+        }
+        func metadata() -> [String: String] {
+            ["format": "recur-speech-1", "config": config.serialized(), "training": trainingIdentity, "model": modelConfig(classes: classes).json]
+        }
+        var (order, history, best, testAtBest) = (state.order, state.history, state.best, state.testAtBest)
+        var (step, runningLoss, runningCount, trainSeconds) = (state.step, state.runningLoss, state.runningCount, state.trainSeconds)
+        for epoch in (state.epoch + 1)..<(epochs + 1) {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
             for s in stride(from: 0, to: order.count, by: batchSize) {
                 let rows = order[s..<min(s + batchSize, order.count)]
@@ -151,6 +191,7 @@ public struct SpeechExperiment: Sendable {
                     if v >= best {
                         best = v
                         testAtBest = evaluate(net, test, classes: classes).accuracy
+                        if let save { try Checkpoint.save(net, metadata: metadata(), to: LanguageModelExperiment.bestPath(save)) }
                     }
                     let point = ValidationPoint(step: step, trainLoss: runningLoss / Double(runningCount), validAccuracy: v)
                     history.append(point)
@@ -160,6 +201,14 @@ public struct SpeechExperiment: Sendable {
                 }
                 progress?.update(step, metrics: [("epoch", "\(epoch)/\(epochs)"), ("loss", formatNumber(Double(loss.value))),
                                                  ("valid", history.last.map { formatNumber($0.validAccuracy, decimals: 3) } ?? "-")])
+            }
+            if let save {
+                let p = Progress(epoch: epoch, step: step, runningCount: runningCount, runningLoss: runningLoss, best: best,
+                                 testAtBest: testAtBest, trainSeconds: trainSeconds, order: order, history: history)
+                var meta = metadata()
+                meta["progress"] = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+                meta["rng"] = Checkpoint.encode([rng])
+                try Checkpoint.save(net, optimizer: adam, metadata: meta, to: save)
             }
         }
         let final = evaluate(net, test, classes: classes)
