@@ -1,5 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
+import class Foundation.ProcessInfo
+
+// The package-benchmark harness (Benchmarks/RecurBenchmarks) is only part of the package when
+// RECUR_BENCHMARKS=1, so building and testing never fetch or compile it:
+//   RECUR_BENCHMARKS=1 swift package benchmark --target RecurBenchmarks
+let withBenchmarks = ProcessInfo.processInfo.environment["RECUR_BENCHMARKS"] == "1"
 
 let package = Package(
     name: "Recur",
@@ -43,3 +49,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if withBenchmarks {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(.executableTarget(
+        name: "RecurBenchmarks",
+        dependencies: ["Recur", .product(name: "Benchmark", package: "benchmark")],
+        path: "Benchmarks/RecurBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ))
+}
