@@ -3,6 +3,7 @@
 #include "recur_kernels.h"
 
 #include <stddef.h>
+#include <math.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define RECUR_HAVE_AVX2_BUILD 1
@@ -46,6 +47,13 @@ void recur_activate_backward(int act, const float *y, const float *dy, float *dx
 }
 
 void recur_exp(const float *x, float *y, long n) { DISPATCH(exp_vec, (x, y, n)); }
+
+float recur_softmax_xent_row(const float *x, float *g, long n, long target, float scale) {
+#ifdef RECUR_HAVE_AVX2_BUILD
+    if (recur_kernels_use_avx2()) return softmax_xent_row_avx2(x, g, n, target, scale);
+#endif
+    return softmax_xent_row_generic(x, g, n, target, scale);
+}
 
 void recur_rnn_forward_step(int B, int H, int t, const int32_t *lengths, float *gates,
                             const float *h_prev, float *h_next, float *out, int ldo, int act) {

@@ -41,6 +41,10 @@ void recur_activate_backward(int act, const float *y, const float *dy, float *dx
 /// y[i] = exp(x[i]).
 void recur_exp(const float *x, float *y, long n);
 
+/// One row of softmax cross-entropy over n classes: g = scale * (softmax(x) - onehot(target)),
+/// returns logsumexp(x) - x[target] (the row's loss, unscaled).
+float recur_softmax_xent_row(const float *x, float *g, long n, long target, float scale);
+
 // ---- Vanilla RNN: h_t = act(pre_t), pre_t = x W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh ----
 
 /// gates: [B, H] pre-activations in, act(pre) out. h_next: [B, H]. out: rows of stride ldo.

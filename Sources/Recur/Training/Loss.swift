@@ -1,3 +1,5 @@
+import CRecurKernels
+
 /// A loss value and its gradient with respect to the loss's input.
 public struct LossResult: @unchecked Sendable {
     /// The mean loss over the counted elements.
@@ -25,26 +27,18 @@ public final class SoftmaxCrossEntropy {
         let n = logits.shape[0], c = logits.shape[1]
         let grad = workspace.tensor("grad", logits.shape)
         let x = logits.pointer, g = grad.pointer
-        var total = 0.0, counted = 0
-        for r in 0..<n {
-            let row = x + r * c, grow = g + r * c, y = targets[r]
-            if y == ignoreIndex { grow.update(repeating: 0, count: c); continue }
+        var counted = 0
+        for (r, y) in targets.enumerated() where y != ignoreIndex {
             precondition(y >= 0 && Int(y) < c, "SoftmaxCrossEntropy: target \(y) in row \(r) is outside 0..<\(c)")
-            var m = -Float.infinity
-            for j in 0..<c { m = max(m, row[j]) }
-            for j in 0..<c { grow[j] = row[j] - m }
-            VectorMath.exp(grow, into: grow, count: c)
-            var s: Float = 0
-            for j in 0..<c { s += grow[j] }
-            total += Double(m + logf(s) - row[Int(y)])
-            let inv = 1 / s
-            for j in 0..<c { grow[j] *= inv }
-            grow[Int(y)] -= 1
             counted += 1
         }
-        if counted > 0 {
-            let scale = 1 / Float(counted)
-            for i in 0..<(n * c) { g[i] *= scale }
+        let scale = counted > 0 ? 1 / Float(counted) : 0
+        var total = 0.0
+        for r in 0..<n {
+            let y = targets[r]
+            if y == ignoreIndex { (g + r * c).update(repeating: 0, count: c); continue }
+            // One fused C pass per row: max, exp, sum, normalise, scale (vectorised).
+            total += Double(recur_softmax_xent_row(x + r * c, g + r * c, c, Int(y), scale))
         }
         return LossResult(value: counted > 0 ? Float(total / Double(counted)) : 0, gradient: grad, count: counted)
     }
