@@ -248,14 +248,20 @@ public class RecurrentLayer: Layer {
         return (dx, RecurrentState(h: dh0, c: dc0))
     }
 
-    /// Run the two directions of a bidirectional layer on two threads (when BLAS uses one
-    /// thread and the machine has two cores). The results do not depend on it.
-    public var parallelDirections = ProcessInfo.processInfo.activeProcessorCount >= 2
+    /// Whether the two directions of a bidirectional layer run on two threads. nil (default):
+    /// when the thread budget (`BLAS.threads`, i.e. --threads) is at least 2, each direction
+    /// then getting half the BLAS threads; with a budget of 1 everything stays on one core.
+    /// The results do not depend on it.
+    public var parallelDirections: Bool? = nil
 
     /// Runs `body(pass, stateIndex)` for each direction of layer l, concurrently when allowed.
     private func eachDirection(of l: Int, _ body: (DirectionPass, Int) -> Void) {
-        let D = directions
-        if D == 2 && parallelDirections && BLAS.threads == 1 {
+        let D = directions, budget = BLAS.threads
+        if D == 2 && (parallelDirections ?? (budget >= 2)) {
+            // Small per-step GEMMs gain more from one direction per core than from a
+            // multithreaded BLAS inside each step.
+            if budget >= 2 { BLAS.threads = budget / 2 }
+            defer { if budget >= 2 { BLAS.threads = budget } }
             withoutActuallyEscaping(body) { body in
                 let work = UncheckedSendable((passes[l], body))
                 DispatchQueue.concurrentPerform(iterations: 2) { d in work.value.1(work.value.0[d], l * 2 + d) }
