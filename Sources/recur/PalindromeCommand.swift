@@ -32,6 +32,8 @@ struct PalindromeCommand: ParsableCommand {
     @Flag(help: "Run every cell in --cells at every length in --lengths (the seed's study).") var sweep = false
     @Option(help: "Cells for --sweep.") var cells: String = "rnn,lstm,gru"
     @Option(help: "Lengths for --sweep.") var lengths: String = "5,10,15,20"
+    @Option(help: ArgumentHelp("Save the training state here at every log point (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
+    @Option(help: ArgumentHelp("Continue a run from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @Option(help: "Runs of --sweep at once (default: the cores, at most 2). Results do not depend on it.") var jobs: Int?
     @OptionGroup var common: CommonOptions
 
@@ -47,6 +49,7 @@ struct PalindromeCommand: ParsableCommand {
         guard testBatches >= 1 else { throw ValidationError("--test-batches must be at least 1, got \(testBatches)") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
         if let s = lrStep, s < 1 { throw ValidationError("--lr-step must be at least 1, got \(s)") }
+        guard !sweep || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with --sweep") }
         if let j = jobs, j < 1 || j > 64 { throw ValidationError("--jobs must be between 1 and 64, got \(j)") }
         if sweep {
             _ = try sweepCells()
@@ -92,7 +95,7 @@ struct PalindromeCommand: ParsableCommand {
         if !sweep {
             let e = experiment(cell: cell, length: length)
             let progress = ProgressReporter(total: steps, label: "\(cell.displayName) N=\(length)", plainEvery: logEvery * 10, enabled: !common.quiet)
-            let r = e.run(progress: progress, run: out)
+            let r = try e.run(save: save, resume: resume, progress: progress, run: out)
             try PalindromeReport.write(r, e, to: out)
             common.log("test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))% (\(testBatches * batchSize) sequences), \(formatNumber(r.seconds, decimals: 1)) s")
             common.emit(r.json)

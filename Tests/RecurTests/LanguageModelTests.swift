@@ -120,7 +120,7 @@ import Testing
         var first = e
         first.epochs = 2
         _ = try first.run(train: ids, valid: Array(ids.prefix(200)), test: Array(ids.suffix(200)), vocabulary: vocab, save: ckpt)
-        #expect(FileManager.default.fileExists(atPath: LanguageModelExperiment.bestPath(ckpt)))
+        #expect(FileManager.default.fileExists(atPath: TrainingCheckpoint.bestPath(ckpt)))
         let resumed = try e.run(train: ids, valid: Array(ids.prefix(200)), test: Array(ids.suffix(200)), vocabulary: vocab, resume: ckpt)
         #expect(resumed.history.count == 3)
         #expect(resumed.history.map(\.trainPerplexity) == straight.history.map(\.trainPerplexity))

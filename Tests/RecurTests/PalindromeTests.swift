@@ -70,3 +70,28 @@ import Testing
         #expect(e.run().history.map(\.loss) != a.history.map(\.loss))
     }
 }
+
+@Suite struct PalindromeCheckpointTests {
+    /// 40 steps in one go equal 20 steps, a save, and 20 more after resuming (dropout and the
+    /// data stream included); the best weights export with zero bias_hh for the seed's single bias.
+    @Test func resumeIsExact() throws {
+        var e = PalindromeExperiment()
+        (e.cell, e.length, e.hidden, e.layers, e.dropout, e.batchSize, e.steps, e.logEvery, e.testBatches) = (.lstm, 5, 16, 2, 0.2, 16, 40, 10, 4)
+        let whole = e.run()
+        let dir = temporaryFolder()
+        let path = dir.appendingPathComponent("p.safetensors").path
+        e.steps = 20
+        _ = try e.run(save: path, resume: nil)
+        e.steps = 40
+        let resumed = try e.run(save: path, resume: path)
+        #expect(resumed.history.map(\.loss) == whole.history.map(\.loss))
+        #expect(resumed.testAccuracy == whole.testAccuracy && resumed.testLoss == whole.testLoss)
+        let out = dir.appendingPathComponent("w.safetensors").path
+        let names = try Checkpoint.exportWeights(from: TrainingCheckpoint.bestPath(path), to: out)
+        #expect(names.contains("rnn.bias_hh_l1") && names.contains("rnn.bias_ih_l1"))
+        let file = try Safetensors(contentsOf: URL(fileURLWithPath: out))
+        #expect(file["rnn.bias_hh_l0"]!.scalars.allSatisfy { $0 == 0 })
+        e.hidden = 17
+        #expect(throws: RecurError.self) { try e.run(save: nil, resume: path) }
+    }
+}

@@ -89,7 +89,7 @@ import Testing
         #expect(resumed.history.map(\.trainLoss) == whole.history.map(\.trainLoss))
         #expect(resumed.finalTestAccuracy == whole.finalTestAccuracy && resumed.testLoss == whole.testLoss)
         #expect(resumed.testAccuracyAtBest == whole.testAccuracyAtBest && resumed.steps == whole.steps)
-        let (cfg, _, _) = try Checkpoint.loadModel(LanguageModelExperiment.bestPath(path))
+        let (cfg, _, _) = try Checkpoint.loadModel(TrainingCheckpoint.bestPath(path))
         #expect(cfg == ModelConfig(sequence: .lstm, inputSize: 20, hiddenSize: 8, layers: 2, outputSize: 2))
         e.hidden = 9
         #expect(throws: RecurError.self) { try e.run(train: train, valid: valid, test: test, classes: 2, resume: path) }

@@ -180,16 +180,12 @@ public struct LanguageModelExperiment: Sendable {
                 meta["test_perplexity_at_best"] = "\(testAtBest)"
                 meta["rng"] = Checkpoint.encode(model.randomStates)
                 try Checkpoint.save(model, optimizer: opt, metadata: meta, to: save)
-                if improved { try Checkpoint.save(model, metadata: meta, to: Self.bestPath(save)) }
+                if improved { try Checkpoint.save(model, metadata: meta, to: TrainingCheckpoint.bestPath(save)) }
             }
         }
         return Result(history: history, bestValidPerplexity: best, testPerplexityAtBest: testAtBest,
                       unigramPerplexity: Self.unigramPerplexity(train: train, evaluate: test, vocabularySize: vocabulary.count),
                       seconds: Date().timeIntervalSince(start), parameterCount: model.parameterCount, config: config)
-    }
-
-    public static func bestPath(_ save: String) -> String {
-        (save.hasSuffix(".safetensors") ? String(save.dropLast(12)) : save) + ".best.safetensors"
     }
 
     func checkpointMetadata(_ vocabulary: TokenVocabulary) -> [String: String] {

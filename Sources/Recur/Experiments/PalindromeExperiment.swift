@@ -58,7 +58,7 @@ public struct PalindromeExperiment: Sendable {
         ])
     }
 
-    public struct LogPoint: Sendable {
+    public struct LogPoint: Sendable, Codable {
         public let step: Int
         public let loss: Double
         public let accuracy: Double
@@ -89,8 +89,24 @@ public struct PalindromeExperiment: Sendable {
         }
     }
 
-    /// Trains and tests. Logs every `logEvery` steps to `run` (metrics.jsonl) and `progress`.
+    /// Trains and tests without checkpoints (nothing in it can fail then).
     public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) -> Result {
+        // Only saving and resuming throw.
+        try! self.run(save: nil, resume: nil, progress: progress, run: run)
+    }
+
+    /// What a resumed run needs besides weights, optimizer state and random streams.
+    struct Progress: Codable {
+        var step = 0, windowCorrect = 0, windowCount = 0
+        var windowLoss = 0.0, bestAccuracy = -1.0, trainSeconds = 0.0
+        var history: [LogPoint] = []
+    }
+
+    /// Trains and tests. Logs every `logEvery` steps to `run` (metrics.jsonl) and `progress`.
+    /// `save`: at every log point the training state goes to `save` (for `resume`, which
+    /// continues bit-identically) and, when the logged training accuracy improves, the
+    /// weights to `<save>.best.safetensors`.
+    public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         var initRNG = RandomGenerator(seed: seed)
         let initSeed = initRNG.next()
@@ -108,10 +124,20 @@ public struct PalindromeExperiment: Sendable {
         let opt = optimizer.make(model.parameters, learningRate: learningRate)
         let lossFunction = SoftmaxCrossEntropy()
         let x = Tensor(zeros: [length, batchSize, data.inputSize])
-        var history: [LogPoint] = []
-        var windowLoss = 0.0, windowCorrect = 0, windowCount = 0
-        let trainStart = Date()
-        for step in 1...steps {
+        let format = "recur-palindrome-1", identity = TrainingCheckpoint.identity(config)
+        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias)
+        var state = Progress()
+        if let resume {
+            let saved = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
+                                                      randomCount: 2, as: Progress.self)
+            state = saved.progress
+            (data.rng, recurrent.rng) = (saved.random[0], saved.random[1])
+        }
+        var (history, windowLoss, windowCorrect, windowCount) = (state.history, state.windowLoss, state.windowCorrect, state.windowCount)
+        var bestAccuracy = state.bestAccuracy
+        var trainStart = Date().addingTimeInterval(-state.trainSeconds)
+        for step in (state.step + 1)..<(steps + 1) {
             opt.learningRate = schedule.rate(base: learningRate, at: step)
             let targets = data.batch(batchSize, into: x)
             model.zeroGrad()
@@ -131,6 +157,17 @@ public struct PalindromeExperiment: Sendable {
                                          ("train_accuracy", .number(point.accuracy)), ("lr", JSON(opt.learningRate))]))
                 progress?.update(step, metrics: [("loss", formatNumber(point.loss)), ("acc", formatNumber(point.accuracy, decimals: 3))])
                 windowLoss = 0; windowCorrect = 0; windowCount = 0
+                if let save {
+                    if point.accuracy > bestAccuracy {
+                        bestAccuracy = point.accuracy
+                        try TrainingCheckpoint.saveBest(model, format: format, identity: identity, architecture: architecture, save: save)
+                    }
+                    let p = Progress(step: step, windowCorrect: 0, windowCount: 0, windowLoss: 0, bestAccuracy: bestAccuracy,
+                                     trainSeconds: Date().timeIntervalSince(trainStart), history: history)
+                    try TrainingCheckpoint.save(model, optimizer: opt, progress: p, random: [data.rng, recurrent.rng],
+                                                format: format, identity: identity, architecture: architecture, to: save)
+                    trainStart = Date().addingTimeInterval(-p.trainSeconds)  // saving is not training time
+                }
             }
         }
         let trainSeconds = Date().timeIntervalSince(trainStart)

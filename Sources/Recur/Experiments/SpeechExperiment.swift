@@ -77,12 +77,6 @@ public struct SpeechExperiment: Sendable {
         var history: [ValidationPoint] = []
     }
 
-    /// The configuration a resumed run must share: everything but --epochs and --threads.
-    var trainingIdentity: String {
-        guard case .object(let fields) = config else { return config.serialized() }
-        return JSON.object(fields.filter { $0.0 != "epochs" && $0.0 != "threads" }).serialized()
-    }
-
     /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
     func modelConfig(classes: Int) -> ModelConfig {
         ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir, outputSize: classes)
@@ -152,23 +146,14 @@ public struct SpeechExperiment: Sendable {
         let adam = Adam(parameters: net.parameters, learningRate: learningRate)
         let ce = SoftmaxCrossEntropy()
         var state = Progress(order: Array(train.labels.indices))
+        let format = "recur-speech-1", identity = TrainingCheckpoint.identity(config), architecture = modelConfig(classes: classes)
         if let resume {
-            let file = try Safetensors(contentsOf: URL(fileURLWithPath: resume))
-            guard file.metadata["format"] == "recur-speech-1", file.metadata["training"] == trainingIdentity,
-                  let saved = file.metadata["progress"] else {
-                throw RecurError("\(resume): not a checkpoint of this speech run (format or configuration differ)",
-                                 fix: "resume with the options the checkpoint was saved with")
-            }
-            try Checkpoint.restore(net, from: file, source: resume)
-            try Checkpoint.restore(adam, from: file, source: resume)
-            rng = try Checkpoint.decode(file.metadata["rng"] ?? "", count: 1, source: resume)[0]
-            state = try JSONDecoder().decode(Progress.self, from: Data(saved.utf8))
+            let saved = try TrainingCheckpoint.resume(resume, model: net, optimizer: adam, format: format, identity: identity,
+                                                      randomCount: 1, as: Progress.self)
+            (state, rng) = (saved.progress, saved.random[0])
             guard state.order.count == train.labels.count else {
                 throw RecurError("\(resume): saved for \(state.order.count) training clips, this data has \(train.labels.count)", fix: "resume with the same data")
             }
-        }
-        func metadata() -> [String: String] {
-            ["format": "recur-speech-1", "config": config.serialized(), "training": trainingIdentity, "model": modelConfig(classes: classes).json]
         }
         var (order, history, best, testAtBest) = (state.order, state.history, state.best, state.testAtBest)
         var (step, runningLoss, runningCount, trainSeconds) = (state.step, state.runningLoss, state.runningCount, state.trainSeconds)
@@ -191,7 +176,7 @@ public struct SpeechExperiment: Sendable {
                     if v >= best {
                         best = v
                         testAtBest = evaluate(net, test, classes: classes).accuracy
-                        if let save { try Checkpoint.save(net, metadata: metadata(), to: LanguageModelExperiment.bestPath(save)) }
+                        if let save { try TrainingCheckpoint.saveBest(net, format: format, identity: identity, architecture: architecture, save: save) }
                     }
                     let point = ValidationPoint(step: step, trainLoss: runningLoss / Double(runningCount), validAccuracy: v)
                     history.append(point)
@@ -205,10 +190,8 @@ public struct SpeechExperiment: Sendable {
             if let save {
                 let p = Progress(epoch: epoch, step: step, runningCount: runningCount, runningLoss: runningLoss, best: best,
                                  testAtBest: testAtBest, trainSeconds: trainSeconds, order: order, history: history)
-                var meta = metadata()
-                meta["progress"] = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
-                meta["rng"] = Checkpoint.encode([rng])
-                try Checkpoint.save(net, optimizer: adam, metadata: meta, to: save)
+                try TrainingCheckpoint.save(net, optimizer: adam, progress: p, random: [rng], format: format, identity: identity,
+                                            architecture: architecture, to: save)
             }
         }
         let final = evaluate(net, test, classes: classes)

@@ -91,15 +91,24 @@ extension Checkpoint {
         return (cfg, model, file)
     }
 
-    /// Writes weights only, under PyTorch state-dict names: no optimizer state, and with tied
-    /// weights `head.weight` as its own copy of `embedding.weight` (as `state_dict()` lists it).
+    /// Writes weights only, under PyTorch state-dict names: no optimizer state; with tied
+    /// weights `head.weight` as its own copy of `embedding.weight` (as `state_dict()` lists it);
+    /// with a single recurrent bias, zero `bias_hh` tensors (PyTorch always has both).
     /// Keeps the `model` (and `vocabulary`) metadata, which PyTorch ignores.
     public static func exportWeights(from path: String, to output: String) throws -> [String] {
         let (cfg, model, source) = try loadModel(path)
         var out = Safetensors()
         for (name, p) in model.namedParameters { out[name] = p.value }
         if cfg.tied, let embedding = out["embedding.weight"] { out["head.weight"] = embedding.copy() }
-        out.metadata = ["format": "pt", "model": cfg.json]
+        var exported = cfg
+        if cfg.bias == .single {
+            // nn.LSTM/GRU/RNN(bias=True) has both vectors; a zero bias_hh computes the same.
+            for name in out.names where name.hasPrefix("rnn.bias_ih_") {
+                out["rnn.bias_hh_" + name.dropFirst("rnn.bias_ih_".count)] = Tensor(zeros: out[name]!.shape)
+            }
+            exported.bias = .separate
+        }
+        out.metadata = ["format": "pt", "model": exported.json]
         if let vocabulary = source.metadata["vocabulary"] { out.metadata["vocabulary"] = vocabulary }
         try out.write(to: URL(fileURLWithPath: output))
         return out.names

@@ -28,23 +28,29 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var vocabularySize: Int?
     public var embeddingSize: Int?
     public var tied: Bool
+    /// Recurrent biases: `separate` (PyTorch's bias_ih and bias_hh, the default), `single`
+    /// (bias_ih only; `recur export` writes bias_hh as zeros) or `none` (`bias=False`).
+    public var bias: RecurrentBias
 
     enum CodingKeys: String, CodingKey {
-        case task, cell, layers, bidirectional, tied
+        case task, cell, layers, bidirectional, tied, bias
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
     }
 
-    public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false, outputSize: Int) {
+    public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
+                outputSize: Int, bias: RecurrentBias = .separate) {
         (task, self.cell, self.inputSize, self.hiddenSize, self.layers, self.bidirectional, self.outputSize) =
             (.sequence, cell, inputSize, hiddenSize, layers, bidirectional, outputSize)
         tied = false
+        self.bias = bias
     }
 
     public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false) {
         (task, self.cell, self.vocabularySize, self.embeddingSize, self.hiddenSize, self.layers, self.tied) =
             (.languageModel, cell, vocabularySize, embeddingSize, hiddenSize, layers, tied)
         bidirectional = false
+        bias = .separate
     }
 
     public init(from decoder: Decoder) throws {
@@ -59,6 +65,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize)
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
         tied = try c.decodeIfPresent(Bool.self, forKey: .tied) ?? false
+        bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias) ?? .separate
     }
 
     /// Parses and checks a configuration; errors name `source` and the field.
@@ -72,7 +79,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw RecurError("\(source): field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type", fix: fix)
         } catch let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue) : []
+            let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue)
+                : field == "bias" ? RecurrentBias.allCases.map(\.rawValue) : []
             throw RecurError("\(source): " + (field.isEmpty ? "the model configuration is not valid JSON" : "field '\(field)' has an unknown value"),
                              fix: allowed.isEmpty ? fix : "use one of: " + allowed.joined(separator: ", "))
         }
@@ -99,6 +107,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             try need(inputSize, "input_size")
             try need(outputSize, "output_size")
         case .languageModel:
+            guard bias == .separate else { throw RecurError("\(source): language models use separate biases", fix: "remove \"bias\"") }
             try need(vocabularySize, "vocabulary_size")
             try need(embeddingSize, "embedding_size")
             guard !bidirectional else { throw RecurError("\(source): a language model cannot be bidirectional", fix: "set \"bidirectional\": false") }
@@ -121,7 +130,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .sequence:
             var rng = RandomGenerator(seed: seed)
             let rnn = cell.makeLayer(inputSize: inputSize!, hiddenSize: hiddenSize, layers: layers,
-                                     bidirectional: bidirectional, seed: rng.next())
+                                     bidirectional: bidirectional, bias: bias, seed: rng.next())
             return SequenceModel(recurrent: rnn, outputs: outputSize!, rng: &rng)
         case .languageModel:
             return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
