@@ -1,5 +1,5 @@
-// Builds kernels_impl.inc for AVX2+FMA (x86-64) and for the baseline CPU, and routes each
-// public entry point to the best version this CPU supports.
+// Builds kernels_impl.inc for AVX-512 and for AVX2+FMA (x86-64), and for the baseline CPU,
+// and routes each public entry point to the best version this CPU supports.
 #include "recur_kernels.h"
 
 #include <stddef.h>
@@ -9,6 +9,14 @@
 #define RECUR_HAVE_AVX2_BUILD 1
 #define RK_SUFFIX(name) name##_avx2
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "kernels_impl.inc"
+#pragma clang attribute pop
+#undef RK_SUFFIX
+
+// 512-bit vectors: on CPUs with full-width AVX-512 units (e.g. AMD Zen 5) twice the
+// elementwise throughput of the AVX2 build.
+#define RK_SUFFIX(name) name##_avx512
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"), min_vector_width(512))), apply_to = function)
 #include "kernels_impl.inc"
 #pragma clang attribute pop
 #undef RK_SUFFIX
@@ -31,9 +39,24 @@ int recur_kernels_use_avx2(void) {
 #endif
 }
 
+int recur_cpu_has_avx512(void) {
+#ifdef RECUR_HAVE_AVX2_BUILD
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 #ifdef RECUR_HAVE_AVX2_BUILD
 #define DISPATCH(name, args) \
-    do { if (recur_kernels_use_avx2()) name##_avx2 args; else name##_generic args; } while (0)
+    do { if (recur_cpu_has_avx512()) name##_avx512 args; else if (recur_kernels_use_avx2()) name##_avx2 args; \
+         else name##_generic args; } while (0)
 #else
 #define DISPATCH(name, args) name##_generic args
 #endif
@@ -50,6 +73,7 @@ void recur_exp(const float *x, float *y, long n) { DISPATCH(exp_vec, (x, y, n));
 
 float recur_softmax_xent_row(const float *x, float *g, long n, long target, float scale) {
 #ifdef RECUR_HAVE_AVX2_BUILD
+    if (recur_cpu_has_avx512()) return softmax_xent_row_avx512(x, g, n, target, scale);
     if (recur_kernels_use_avx2()) return softmax_xent_row_avx2(x, g, n, target, scale);
 #endif
     return softmax_xent_row_generic(x, g, n, target, scale);

@@ -34,6 +34,9 @@ typedef enum {
 /// 1 when the AVX2+FMA versions are in use.
 int recur_kernels_use_avx2(void);
 
+/// 1 when the CPU has AVX-512 F, BW, DQ and VL (the kernels then use 512-bit vectors).
+int recur_cpu_has_avx512(void);
+
 /// y[i] = act(x[i]); x and y may alias. Max relative error about 2e-7 for tanh/sigmoid.
 void recur_activate(int act, const float *x, float *y, long n);
 /// dx[i] = dy[i] * act'(x) where y = act(x) is given. dx may alias dy.
