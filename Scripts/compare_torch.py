@@ -8,7 +8,8 @@ For every configuration it times one training step (forward + loss + backward + 
 step; "-infer": forward only) three ways, alternating: Recur (`recur bench --config X --json`),
 PyTorch with nn.LSTM/GRU/RNN, and PyTorch in the hand-written-cell style of the seeds (a Python
 loop of per-step matmuls). PyTorch uses torch.set_num_threads(--threads), Recur --threads.
-ms/step is the median of five equal slices after warm-up, as in `recur bench`.
+ms/step is the median of five equal slices after warm-up, as in `recur bench`. OpenBLAS's
+kernel family follows OPENBLAS_CORETYPE (e.g. SkylakeX for AVX-512); the table names it.
 """
 import argparse
 import json
@@ -201,7 +202,7 @@ def time_recur(name, threads, seconds):
     out = subprocess.run([RECUR, "bench", "--config", name, "--threads", str(threads), "--seconds", str(seconds), "--json"],
                          capture_output=True, text=True, check=True)
     r = json.loads(out.stdout)
-    return r["configs"][0]["ms_per_step"], r["sgemm_gflops"], r["configs"][0]["percent_of_sgemm_peak"]
+    return r["configs"][0]["ms_per_step"], r["sgemm_gflops"], r["configs"][0]["percent_of_sgemm_peak"], r.get("blas_core", "?")
 
 
 def main():
@@ -216,13 +217,14 @@ def main():
     print(f"torch {torch.__version__}, {a.threads} thread(s); Recur: {os.path.normpath(RECUR)}", file=sys.stderr)
     rows = []
     for name in a.configs.split(","):
-        recur_ms, peak, pct = time_recur(name, a.threads, a.seconds)
+        recur_ms, peak, pct, core = time_recur(name, a.threads, a.seconds)
         torch_ms = time_torch(torch_step(name, False), a.seconds)
         manual_ms = None if a.no_manual else time_torch(torch_step(name, True), a.seconds)
         rows.append((name, recur_ms, torch_ms, manual_ms, pct))
         print(f"{name}: recur {recur_ms:.2f} ms, torch {torch_ms:.2f} ms, hand-written {manual_ms if manual_ms is None else round(manual_ms, 2)} ms",
               file=sys.stderr)
-    print(f"\nSGEMM peak (Recur's BLAS, 1024^3): {peak:.1f} GFLOP/s at {a.threads} thread(s)\n")
+    print(f"\nSGEMM peak (Recur's BLAS, OpenBLAS core {core}, 1024^3): {peak:.1f} GFLOP/s at {a.threads} thread(s); "
+          f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})\n")
     print("| config | Recur ms/step | PyTorch ms/step | speed-up | PyTorch hand-written cells ms/step | speed-up | Recur % of SGEMM peak |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r, t, m, pct in rows:

@@ -45,9 +45,10 @@ struct BenchCommand: ParsableCommand {
                                  ("gflops", .number(m.gflops)), ("percent_of_sgemm_peak", .number(100 * m.gflops / peak)), ("steps_timed", JSON(m.steps))]))
         }
         if json {
-            print(JSON.object([("threads", JSON(threads)), ("sgemm_gflops", .number(peak)), ("configs", .array(rows))]).serialized())
+            print(JSON.object([("threads", JSON(threads)), ("blas_core", .string(BLAS.coreName)), ("sgemm_gflops", .number(peak)),
+                               ("configs", .array(rows))]).serialized())
         } else {
-            print("SGEMM 1024^3 peak: \(formatNumber(peak, decimals: 1)) GFLOP/s at \(threads) thread(s)\n")
+            print("SGEMM 1024^3 peak: \(formatNumber(peak, decimals: 1)) GFLOP/s at \(threads) thread(s), OpenBLAS core \(BLAS.coreName)\n")
             print(table.markdown, terminator: "")
         }
     }
