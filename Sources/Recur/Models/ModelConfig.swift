@@ -70,7 +70,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     /// Parses and checks a configuration; errors name `source` and the field.
     public init(json: Data, source: String) throws {
-        let fix = "see ModelConfig in the docs for the fields, e.g. {\"task\": \"sequence\", \"cell\": \"lstm\", \"input_size\": 20, \"hidden_size\": 32, \"output_size\": 3}"
+        let fix = "see docs/interop.md for the fields, e.g. {\"task\": \"sequence\", \"cell\": \"lstm\", \"input_size\": 20, \"hidden_size\": 32, \"output_size\": 3}"
         do {
             self = try JSONDecoder().decode(ModelConfig.self, from: json)
         } catch let DecodingError.keyNotFound(key, _) {
