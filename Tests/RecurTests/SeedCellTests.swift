@@ -33,7 +33,7 @@ struct SeedFixture {
 
 /// Compares with numbers as the seed prints them: within half a unit of the last printed
 /// decimal. Full-precision scalars (16-17 digits) are matched to 1e-14 relative: numpy sums
-/// its dot products in another order, which moves the last few bits (at most 5 ulp here).
+/// its dot products in another order, which moves the last few bits (at most 14 ulp here, in da_prev[2][3]).
 func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
                    sourceLocation: SourceLocation = #_sourceLocation) {
     let tokens = printed.split(whereSeparator: { " []\n".contains($0) }).map(String.init)
