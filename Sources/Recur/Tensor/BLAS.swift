@@ -1,5 +1,4 @@
 import Foundation
-import CRecurKernels
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -63,38 +62,18 @@ public enum BLAS {
     /// busy-wait on the other core. Set `threads` (or --threads) for large models.
     @usableFromInline static let defaultThreads: Void = {
         #if !canImport(Accelerate)
-        selectOpenBLASCore()
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { openblas_set_num_threads(1) }
         #endif
     }()
 
     #if !canImport(Accelerate)
-    /// OpenBLAS 0.3.21 (Debian 12's) does not know AMD Zen 4/5 and runs its Haswell (AVX2)
-    /// kernels there; its SkylakeX (AVX-512) kernels do twice the SGEMM FLOP/s on such a CPU
-    /// (measured here, Zen 5: 96-110 against 180-210 GFLOP/s on one core). When the CPU has
-    /// AVX-512 and OpenBLAS picked an AVX2 core, re-run its core selection with
-    /// OPENBLAS_CORETYPE=SkylakeX, as if the variable had been set before start. A user's own
-    /// OPENBLAS_CORETYPE always wins, and builds without run-time core selection are left alone.
-    static func selectOpenBLASCore() {
-        guard getenv("OPENBLAS_CORETYPE") == nil, recur_cpu_has_avx512() != 0,
-              let name = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_get_corename"),
-              let quit = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
-              let initialize = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") else { return }
-        typealias NameFunction = @convention(c) () -> UnsafePointer<CChar>?
-        typealias VoidFunction = @convention(c) () -> Void
-        guard let core = unsafeBitCast(name, to: NameFunction.self)().map({ String(cString: $0).lowercased() }),
-              ["haswell", "zen", "sandybridge"].contains(core) else { return }
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
-        unsafeBitCast(quit, to: VoidFunction.self)()
-        unsafeBitCast(initialize, to: VoidFunction.self)()
-    }
-
-    /// The OpenBLAS kernel family in use ("SkylakeX", "Haswell", ...), for reports.
+    /// The OpenBLAS kernel family in use ("SkylakeX", "Haswell", ...), for reports. OpenBLAS
+    /// picks it at load time from the CPU, or from OPENBLAS_CORETYPE when that is set; on
+    /// AVX-512 CPUs its AVX-512 kernels (SkylakeX, Cooperlake) do about twice the SGEMM FLOP/s
+    /// of its Haswell (AVX2) kernels.
     public static var coreName: String {
         _ = defaultThreads
-        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_get_corename") else { return "unknown" }
-        typealias NameFunction = @convention(c) () -> UnsafePointer<CChar>?
-        return unsafeBitCast(f, to: NameFunction.self)().map { String(cString: $0) } ?? "unknown"
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
     #else
     public static var coreName: String { "Accelerate" }
