@@ -85,13 +85,12 @@ struct InferCommand: ParsableCommand {
             throw RecurError("\(input): 'x' has shape \(x.shape), the model needs [T, B, \(cfg.inputSize!)]", fix: "save x time-major: [steps, batch, features]")
         }
         model.training = false
+        let (r, logits) = model.run(x)
         var out = Safetensors()
-        let r = model.recurrent(x)
-        out["output"] = r.output.copy()  // copies: the next call reuses the layer's buffers
-        out["h_n"] = r.state.h.copy()
-        if let c = r.state.c { out["c_n"] = c.copy() }
-        let logits = model(x)
-        out["logits"] = logits.copy()
+        out["output"] = r.output
+        out["h_n"] = r.state.h
+        if let c = r.state.c { out["c_n"] = c }
+        out["logits"] = logits
         try out.write(to: URL(fileURLWithPath: output))
         print("wrote \(output): " + out.names.map { "\($0) \(out[$0]!.shape)" }.joined(separator: ", "))
     }

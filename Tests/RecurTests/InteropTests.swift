@@ -122,4 +122,28 @@ import Testing
         let bad = try RecurProcess.run(["infer", "--checkpoint", model, "--input", x.path, "--output", y])
         #expect(bad.status != 0 && bad.stderr.contains("[T, B, 5]"), "\(bad.stderr)")
     }
+
+    /// A diverged run (NaN loss) or a best metric still at infinity saves and resumes; a
+    /// mismatched `mustMatch` entry is refused before any weight is loaded.
+    @Test func trainingCheckpointKeepsNonFiniteProgress() throws {
+        struct Progress: Codable, Equatable { var loss: Double; var best: Double }
+        let dir = temporaryFolder()
+        let path = dir.appendingPathComponent("t.safetensors").path
+        let model = config.makeModel(seed: 1)
+        let opt = Adam(parameters: model.parameters, learningRate: 0.01)
+        let p = Progress(loss: .nan, best: .infinity)
+        try TrainingCheckpoint.save(model, optimizer: opt, progress: p, random: [RandomGenerator(seed: 3)], format: "f", identity: "i",
+                                    architecture: config, extra: ["vocabulary": "[a]"], to: path)
+        let r = try TrainingCheckpoint.resume(path, model: model, optimizer: opt, format: "f", identity: "i",
+                                              mustMatch: ["vocabulary": "[a]"], randomCount: 1, as: Progress.self)
+        #expect(r.progress.loss.isNaN && r.progress.best == .infinity)
+        #expect(r.random[0].state == RandomGenerator(seed: 3).state)
+        do {
+            _ = try TrainingCheckpoint.resume(path, model: model, optimizer: opt, format: "f", identity: "i",
+                                              mustMatch: ["vocabulary": "[b]"], randomCount: 1, as: Progress.self)
+            Issue.record("resumed with another vocabulary")
+        } catch {
+            #expect("\(error)".contains("vocabulary"), "\(error)")
+        }
+    }
 }

@@ -70,10 +70,8 @@ extension RNNCell {
     public init(layer: RNN, Wya: Matrix, by: Matrix) {
         layer.checkSeedShape("RNNCell(layer:)")
         precondition(layer.activation == .tanh, "RNNCell(layer:): the seed's cell is tanh, the layer uses \(layer.activation)")
-        let H = layer.hiddenSize
         self.init(Wax: Matrix(layer.tensor("weight_ih_l0")!), Waa: Matrix(layer.tensor("weight_hh_l0")!),
                   ba: layer.seedBias(gate: 0), Wya: Wya, by: by)
-        precondition(ba.rows == H)
     }
 
     /// A Float32 `RNN` (PyTorch layout, separate biases) computing the same states.

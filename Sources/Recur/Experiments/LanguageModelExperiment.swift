@@ -123,20 +123,17 @@ public struct LanguageModelExperiment: Sendable {
         let opt: any Optimizer = optimizer.make(model.parameters, learningRate: learningRate)
         let stream = try BatchedStream(train, batch: batchSize)
         let loss = SoftmaxCrossEntropy()
-        var history: [EpochPoint] = []
-        var best = Double.infinity, testAtBest = Double.nan
-        var firstEpoch = 0
+        let format = "recur-lm-1", identity = TrainingCheckpoint.identity(config), extra = checkpointMetadata(vocabulary)
+        let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
+                                       hiddenSize: hiddenSize, layers: layers, tied: tied)
+        var saved = Progress()
         if let resume {
-            let file = try Safetensors(contentsOf: URL(fileURLWithPath: resume))
-            try checkCompatible(file, vocabulary: vocabulary, source: resume)
-            try Checkpoint.restore(model, from: file, source: resume)
-            try Checkpoint.restore(opt, from: file, source: resume)
-            model.randomStates = try Checkpoint.decode(file.metadata["rng"] ?? "", count: 3, source: resume)
-            history = try JSONDecoder().decode([EpochPoint].self, from: Data((file.metadata["history"] ?? "[]").utf8))
-            firstEpoch = history.count
-            best = Double(file.metadata["best_valid_perplexity"] ?? "") ?? .infinity
-            testAtBest = Double(file.metadata["test_perplexity_at_best"] ?? "") ?? .nan
+            let r = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
+                                                  mustMatch: ["vocabulary": extra["vocabulary"]!], randomCount: 3, as: Progress.self)
+            (saved, model.randomStates) = (r.progress, r.random)
         }
+        var (history, best, testAtBest) = (saved.history, saved.best, saved.testAtBest)
+        let firstEpoch = history.count
         let windowsPerEpoch = (stream.steps - 1 + bptt - 1) / bptt
         var stepsDone = firstEpoch * windowsPerEpoch
         for epoch in firstEpoch..<epochs {
@@ -174,13 +171,12 @@ public struct LanguageModelExperiment: Sendable {
             let improved = validPPL < best
             if improved { best = validPPL; testAtBest = testPPL }
             if let save {
-                var meta = checkpointMetadata(vocabulary)
-                meta["history"] = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
-                meta["best_valid_perplexity"] = "\(best)"
-                meta["test_perplexity_at_best"] = "\(testAtBest)"
-                meta["rng"] = Checkpoint.encode(model.randomStates)
-                try Checkpoint.save(model, optimizer: opt, metadata: meta, to: save)
-                if improved { try Checkpoint.save(model, metadata: meta, to: TrainingCheckpoint.bestPath(save)) }
+                try TrainingCheckpoint.save(model, optimizer: opt, progress: Progress(history: history, best: best, testAtBest: testAtBest),
+                                            random: model.randomStates, format: format, identity: identity,
+                                            architecture: architecture, extra: extra, to: save)
+                if improved {
+                    try TrainingCheckpoint.saveBest(model, format: format, identity: identity, architecture: architecture, extra: extra, save: save)
+                }
             }
         }
         return Result(history: history, bestValidPerplexity: best, testPerplexityAtBest: testAtBest,
@@ -188,21 +184,16 @@ public struct LanguageModelExperiment: Sendable {
                       seconds: Date().timeIntervalSince(start), parameterCount: model.parameterCount, config: config)
     }
 
-    func checkpointMetadata(_ vocabulary: TokenVocabulary) -> [String: String] {
-        let vocab = String(decoding: try! JSONEncoder().encode(vocabulary.tokens), as: UTF8.self)
-        let model = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
-                                hiddenSize: hiddenSize, layers: layers, tied: tied)
-        return ["format": "recur-lm-1", "config": config.serialized(), "vocabulary": vocab, "model": model.json]
+    /// What a resumed run needs besides weights, optimizer state and dropout streams.
+    struct Progress: Codable {
+        var history: [EpochPoint] = []
+        var best = Double.infinity, testAtBest = Double.nan
     }
 
-    func checkCompatible(_ file: Safetensors, vocabulary: TokenVocabulary, source: String) throws {
-        guard file.metadata["format"] == "recur-lm-1" else {
-            throw RecurError("\(source): not a Recur language-model checkpoint", fix: "resume from a file written by recur lm --save")
-        }
-        let saved = try JSONDecoder().decode([String].self, from: Data((file.metadata["vocabulary"] ?? "[]").utf8))
-        guard saved == vocabulary.tokens else {
-            throw RecurError("\(source): its vocabulary differs from the one built from this training text", fix: "resume with the same training data")
-        }
+    /// The configuration and vocabulary that `load` and `recur generate` read.
+    func checkpointMetadata(_ vocabulary: TokenVocabulary) -> [String: String] {
+        let vocab = String(decoding: try! JSONEncoder().encode(vocabulary.tokens), as: UTF8.self)
+        return ["config": config.serialized(), "vocabulary": vocab]
     }
 
     /// Rebuilds the model and vocabulary saved by `run(save:)`.

@@ -16,26 +16,29 @@ public enum TrainingCheckpoint {
 
     /// - identity: the configuration a resumed run must match (typically all but --epochs,
     ///   --steps and --threads).
+    /// - extra: more metadata for the command's own readers (e.g. a language model's vocabulary).
     public static func save<Progress: Encodable>(_ model: any Layer, optimizer: any Optimizer, progress: Progress,
                                                   random: [RandomGenerator], format: String, identity: String,
-                                                  architecture: ModelConfig?, to path: String) throws {
-        var meta = weightsMetadata(format: format, identity: identity, architecture: architecture)
-        meta["progress"] = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+                                                  architecture: ModelConfig?, extra: [String: String] = [:], to path: String) throws {
+        var meta = weightsMetadata(format: format, identity: identity, architecture: architecture, extra: extra)
+        meta["progress"] = String(decoding: try encoder.encode(progress), as: UTF8.self)
         meta["rng"] = Checkpoint.encode(random)
         try Checkpoint.save(model, optimizer: optimizer, metadata: meta, to: path)
     }
 
     /// The best weights so far (no optimizer state), to `bestPath(save)`.
-    public static func saveBest(_ model: any Layer, format: String, identity: String, architecture: ModelConfig?, save: String) throws {
-        try Checkpoint.save(model, metadata: weightsMetadata(format: format, identity: identity, architecture: architecture),
+    public static func saveBest(_ model: any Layer, format: String, identity: String, architecture: ModelConfig?,
+                                extra: [String: String] = [:], save: String) throws {
+        try Checkpoint.save(model, metadata: weightsMetadata(format: format, identity: identity, architecture: architecture, extra: extra),
                             to: bestPath(save))
     }
 
     /// Restores the weights and optimizer state into `model` and `optimizer`, after checking
-    /// that the file is a checkpoint of this kind of run with this configuration.
+    /// that the file is a checkpoint of this kind of run with this configuration, and that
+    /// each `mustMatch` metadata entry (e.g. the vocabulary built from the data) is the same.
     public static func resume<Progress: Decodable>(_ path: String, model: any Layer, optimizer: any Optimizer,
-                                                   format: String, identity: String, randomCount: Int,
-                                                   as: Progress.Type) throws -> (progress: Progress, random: [RandomGenerator]) {
+                                                   format: String, identity: String, mustMatch: [String: String] = [:],
+                                                   randomCount: Int, as: Progress.Type) throws -> (progress: Progress, random: [RandomGenerator]) {
         let file = try Safetensors(contentsOf: URL(fileURLWithPath: path))
         guard file.metadata["format"] == format else {
             throw RecurError("\(path): not a checkpoint of this command (format \(file.metadata["format"] ?? "none"), expected \(format))",
@@ -45,6 +48,9 @@ public enum TrainingCheckpoint {
             throw RecurError("\(path): saved with another configuration (\(file.metadata["training"] ?? "?"))",
                              fix: "resume with the options the checkpoint was saved with (only --epochs, --steps and --threads may change)")
         }
+        for (key, value) in mustMatch.sorted(by: { $0.key < $1.key }) where file.metadata[key] != value {
+            throw RecurError("\(path): its \(key) differs from this run's", fix: "resume with the same data the checkpoint was trained on")
+        }
         guard let text = file.metadata["progress"] else {
             throw RecurError("\(path): holds best weights only, not a training state", fix: "resume from the --save file, not the .best one")
         }
@@ -52,14 +58,26 @@ public enum TrainingCheckpoint {
         try Checkpoint.restore(optimizer, from: file, source: path)
         let random = try Checkpoint.decode(file.metadata["rng"] ?? "", count: randomCount, source: path)
         do {
-            return (try JSONDecoder().decode(Progress.self, from: Data(text.utf8)), random)
+            return (try decoder.decode(Progress.self, from: Data(text.utf8)), random)
         } catch {
             throw RecurError("\(path): the saved progress is damaged", fix: "use another checkpoint")
         }
     }
 
-    static func weightsMetadata(format: String, identity: String, architecture: ModelConfig?) -> [String: String] {
-        var meta = ["format": format, "training": identity]
+    // A diverged run's NaN loss, or a best metric still at infinity, must not stop the save.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }()
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }()
+
+    static func weightsMetadata(format: String, identity: String, architecture: ModelConfig?, extra: [String: String]) -> [String: String] {
+        var meta = extra.merging(["format": format, "training": identity]) { _, own in own }
         if let architecture { meta["model"] = architecture.json }
         return meta
     }

@@ -27,6 +27,12 @@ public final class SequenceModel: Layer {
 
     /// x: [T, B, I] (or [B, T, I] for a batch-first layer) -> [B, outputs].
     public func callAsFunction(_ x: Tensor, lengths: [Int]? = nil) -> Tensor {
+        run(x, lengths: lengths).logits
+    }
+
+    /// The recurrent layer's output and final states together with the logits they give.
+    /// Tensors are views of the model's buffers, valid until its next call.
+    public func run(_ x: Tensor, lengths: [Int]? = nil) -> (recurrent: RecurrentOutput, logits: Tensor) {
         let r = recurrent(x, lengths: lengths)
         let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
         let B = r.state.h.shape[1]
@@ -35,7 +41,7 @@ public final class SequenceModel: Layer {
             let h = r.state.h[(L - 1) * D + d].pointer
             for b in 0..<B { (features.pointer + b * D * H + d * H).update(from: h + b * H, count: H) }
         }
-        return head(features)
+        return (r, head(features))
     }
 
     /// dlogits: [B, outputs]. Accumulates every parameter gradient.
