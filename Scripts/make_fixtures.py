@@ -12,9 +12,13 @@ with respect to the input, the initial state and every parameter. Inputs and wei
 float32 values; the reference runs in float64 so that the fixture is PyTorch's exact answer.
 Variable lengths use pack_padded_sequence(enforce_sorted=False) / pad_packed_sequence.
 
+Long-sequence fixtures (`*_digits_T50`, `*_digits_T100`): seed 001's digit inputs and
+initialisation, where the gates saturate, at 50 and 100 steps.
+
 Optimizer fixtures: torch.optim.{SGD, Adam, AdamW, RMSprop} for 5 steps on a fixed gradient
 sequence, parameters recorded after every step.
 """
+import copy
 import json
 import os
 
@@ -31,8 +35,13 @@ def f32(t):
     return t.float().double()
 
 
-def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, seed):
+def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, seed, long_digits=None):
+    """long_digits=(T, H): seed 001's regime instead of the small random case: T steps of
+    digit inputs 0..9 (input size 1, saturating the gates) and its initialisation, W_ih
+    U(±1/sqrt(input)), W_hh U(±1/sqrt(H)), zero biases."""
     T, B, I, H = 5, 3, 4, 6
+    if long_digits:
+        (T, H), B, I = long_digits, 4, 1
     g = torch.Generator().manual_seed(seed)
     D = 2 if bidir else 1
     kwargs = dict(input_size=I, hidden_size=H, num_layers=layers, bidirectional=bidir, batch_first=batch_first)
@@ -44,41 +53,69 @@ def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, s
         m = torch.nn.GRU(**kwargs)
     m = m.double()
     with torch.no_grad():
-        for p in m.parameters():
-            p.copy_(f32(torch.empty_like(p).uniform_(-0.5, 0.5, generator=g)))
+        for name, p in m.named_parameters():
+            if not long_digits:
+                k = 0.5
+            elif name.startswith("bias"):
+                k = 0.0
+            else:
+                k = 1 / (p.shape[1] ** 0.5)
+            p.copy_(f32(torch.empty_like(p).uniform_(-k, k, generator=g)))
     shape = (B, T, I) if batch_first else (T, B, I)
-    x = f32(torch.randn(shape, generator=g, dtype=torch.float64)).requires_grad_()
-    h0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64)).requires_grad_()
-    c0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64)).requires_grad_()
-    lengths = [5, 2, 4] if var_len else [T] * B
-    state = (h0, c0) if cell == "lstm" else h0
-    if var_len:
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor(lengths), batch_first=batch_first,
-                                                         enforce_sorted=False)
-        out_p, st = m(packed, state)
-        out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_p, batch_first=batch_first, total_length=T)
+    if long_digits:
+        x = torch.randint(0, 10, shape, generator=g).double()
     else:
-        out, st = m(x, state)
-    hn, cn = (st if cell == "lstm" else (st, None))
-    w_out = f32(torch.randn(out.shape, generator=g, dtype=torch.float64))
-    w_h = f32(torch.randn(hn.shape, generator=g, dtype=torch.float64))
-    w_c = f32(torch.randn(hn.shape, generator=g, dtype=torch.float64))
-    loss = (out * w_out).sum() + (hn * w_h).sum()
-    if cn is not None:
-        loss = loss + (cn * w_c).sum()
-    loss.backward()
-    tensors = {"x": x.detach(), "h0": h0.detach(), "output": out.detach(), "h_n": hn.detach(),
-               "grad_output": w_out, "grad_h_n": w_h, "grad_x": x.grad, "grad_h0": h0.grad}
+        x = f32(torch.randn(shape, generator=g, dtype=torch.float64))
+    h0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64))
+    c0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64))
+    lengths = [5, 2, 4] if var_len else [T] * B
+    out_shape = (B, T, D * H) if batch_first else (T, B, D * H)
+    w_out = f32(torch.randn(out_shape, generator=g, dtype=torch.float64))
+    w_h = f32(torch.randn(h0.shape, generator=g, dtype=torch.float64))
+    w_c = f32(torch.randn(h0.shape, generator=g, dtype=torch.float64))
+
+    def run(model, dtype):
+        """Outputs, final states and the gradients of the fixed loss, in `dtype`."""
+        xx, hh, cc = (t.detach().to(dtype).requires_grad_() for t in (x, h0, c0))
+        state = (hh, cc) if cell == "lstm" else hh
+        if var_len:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(xx, torch.tensor(lengths), batch_first=batch_first,
+                                                             enforce_sorted=False)
+            out_p, st = model(packed, state)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out_p, batch_first=batch_first, total_length=T)
+        else:
+            out, st = model(xx, state)
+        hn, cn = (st if cell == "lstm" else (st, None))
+        loss = (out * w_out.to(dtype)).sum() + (hn * w_h.to(dtype)).sum()
+        if cn is not None:
+            loss = loss + (cn * w_c.to(dtype)).sum()
+        loss.backward()
+        r = {"output": out.detach(), "h_n": hn.detach(), "grad_x": xx.grad, "grad_h0": hh.grad}
+        if cell == "lstm":
+            r.update({"c_n": cn.detach(), "grad_c0": cc.grad})
+        for name, p in model.named_parameters():
+            r["grad." + name] = p.grad
+        return r, loss
+
+    r, loss = run(m, torch.float64)
+    tensors = {"x": x, "h0": h0, "output": r["output"], "h_n": r["h_n"], "grad_output": w_out, "grad_h_n": w_h,
+               "grad_x": r["grad_x"], "grad_h0": r["grad_h0"]}
     if cell == "lstm":
-        tensors.update({"c0": c0.detach(), "c_n": cn.detach(), "grad_c_n": w_c, "grad_c0": c0.grad})
+        tensors.update({"c0": c0, "c_n": r["c_n"], "grad_c_n": w_c, "grad_c0": r["grad_c0"]})
     for name, p in m.named_parameters():
         tensors[name] = p.detach()
-        tensors["grad." + name] = p.grad
+        tensors["grad." + name] = r["grad." + name]
+    if long_digits:
+        # PyTorch's own float32 answer, so that the tests can see how far float32 is from exact.
+        result32, _ = run(copy.deepcopy(m).float(), torch.float32)
+        tensors.update({"torch32." + k: v for k, v in result32.items()})
     meta = {"cell": cell, "nonlinearity": nonlinearity, "layers": layers, "bidirectional": int(bidir),
             "batch_first": int(batch_first), "input_size": I, "hidden_size": H, "steps": T, "batch": B,
             "lengths": json.dumps(lengths if var_len else None), "loss": float(loss.detach())}
     name = f"{cell}{'_relu' if nonlinearity == 'relu' else ''}_l{layers}_{'bi' if bidir else 'uni'}" \
            f"_{'var' if var_len else 'full'}_{'bf' if batch_first else 'tm'}"
+    if long_digits:
+        name += f"_digits_T{T}"
     save_safetensors(os.path.join(OUT, name + ".safetensors"), tensors, meta)
     return name
 
@@ -115,6 +152,10 @@ def main():
                             continue  # relu: a smaller subset (the kernel differs only in act)
                         seed += 1
                         names.append(recurrent_fixture(cell, nl, layers, bidir, var_len, bf, seed))
+    # Long sequences with saturating digit inputs (seed 001's palindromes at N = 50 and 100).
+    for cell, layers, T in (("lstm", 1, 50), ("gru", 1, 50), ("lstm", 2, 100)):
+        seed += 1
+        names.append(recurrent_fixture(cell, "tanh", layers, False, False, False, seed, long_digits=(T, 32)))
     O = torch.optim
     opts = {
         "sgd": lambda p: (O.SGD(p, lr=0.1), {"kind": "sgd", "lr": 0.1}),

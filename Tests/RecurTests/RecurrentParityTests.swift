@@ -8,7 +8,7 @@ import Testing
     static let names = fixtureNames(in: "torch").filter { !$0.hasPrefix("optim_") }
 
     @Test func fixturesArePresent() {
-        #expect(Self.names.count == 52, "expected 52 recurrent fixtures, found \(Self.names.count)")
+        #expect(Self.names.count == 55, "expected 55 recurrent fixtures, found \(Self.names.count)")
     }
 
     @Test(arguments: names)
@@ -35,18 +35,37 @@ import Testing
         }
         let state = RecurrentState(h: f["h0"]!, c: f["c0"])
         let result = layer(f["x"]!, lengths: lengths, initialState: state)
-        expectClose(result.output, f["output"]!, "\(name) output")
-        expectClose(result.state.h, f["h_n"]!, "\(name) h_n")
-        if cell == "lstm" { expectClose(result.state.c!, f["c_n"]!, "\(name) c_n") }
+        let check = { (actual: Tensor, key: String) in Self.expectExact(actual, f, key, "\(name) \(key)") }
+        check(result.output, "output")
+        check(result.state.h, "h_n")
+        if cell == "lstm" { check(result.state.c!, "c_n") }
 
         layer.zeroGrad()
         let grads = layer.backward(outputGradient: f["grad_output"]!,
                                    stateGradient: RecurrentState(h: f["grad_h_n"]!, c: f["grad_c_n"]))
-        expectClose(grads.input, f["grad_x"]!, "\(name) grad x")
-        expectClose(grads.initialState.h, f["grad_h0"]!, "\(name) grad h0")
-        if cell == "lstm" { expectClose(grads.initialState.c!, f["grad_c0"]!, "\(name) grad c0") }
-        for (pname, p) in layer.namedParameters {
-            expectClose(p.grad, f["grad." + pname]!, "\(name) grad \(pname)")
+        check(grads.input, "grad_x")
+        check(grads.initialState.h, "grad_h0")
+        if cell == "lstm" { check(grads.initialState.c!, "grad_c0") }
+        for (pname, p) in layer.namedParameters { check(p.grad, "grad." + pname) }
+    }
+
+    /// Within 1e-5 relative / 1e-6 absolute of the float64 reference. The long-sequence
+    /// fixtures also hold PyTorch's own float32 answer (`torch32.*`): over 50-100 saturated
+    /// steps float32 itself can miss that bound (PyTorch by up to 3e-6 on `weight_ih_l1` of the
+    /// T = 100 fixture), so there a tensor also passes when its largest error is at most twice
+    /// PyTorch float32's.
+    static func expectExact(_ actual: Tensor, _ f: Safetensors, _ key: String, _ label: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let expected = f[key]!
+        guard let torch32 = f["torch32." + key], actual.shape == expected.shape,
+              mismatch(actual.scalars, expected.scalars, rtol: 1e-5, atol: 1e-6) != nil else {
+            expectClose(actual, expected, label, sourceLocation: sourceLocation)
+            return
         }
+        let e = expected.scalars
+        let ours = zip(actual.scalars, e).map { abs($0 - $1) }.max()!
+        let theirs = zip(torch32.scalars, e).map { abs($0 - $1) }.max()!
+        #expect(ours <= 2 * theirs, "\(label): largest error \(ours), PyTorch float32's \(theirs)",
+                sourceLocation: sourceLocation)
     }
 }

@@ -108,19 +108,8 @@ public struct PalindromeExperiment: Sendable {
     /// weights to `<save>.best.safetensors`.
     public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
-        var initRNG = RandomGenerator(seed: seed)
-        let initSeed = initRNG.next()
         var data = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 1)
-        let recurrent = cell.makeLayer(inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
-                                       bidirectional: bidirectional, dropout: dropout,
-                                       bias: initialization == .seed ? .single : .separate,
-                                       initialization: initialization == .seed ? .fanIn : .pytorch, seed: initSeed)
-        let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
-        if initialization == .seed {
-            let k = 1 / Float(recurrent.directions * hidden).squareRoot()
-            initRNG.fillUniform(model.head.weight.value, -k, k)
-            model.head.bias!.value.zero()
-        }
+        let (model, recurrent) = makeModel(inputSize: data.inputSize)
         let opt = optimizer.make(model.parameters, learningRate: learningRate)
         let lossFunction = SoftmaxCrossEntropy()
         let x = Tensor(zeros: [length, batchSize, data.inputSize])
@@ -186,6 +175,23 @@ public struct PalindromeExperiment: Sendable {
                       testLoss: testLoss / Double(max(testBatches, 1)), trainLoss: last.loss, trainAccuracy: last.accuracy,
                       seconds: Date().timeIntervalSince(start), history: history, parameterCount: model.parameterCount,
                       config: config, trainSeconds: trainSeconds, steps: steps, batchSize: batchSize)
+    }
+
+    /// The initialised model (its random stream comes from `seed`).
+    func makeModel(inputSize: Int) -> (model: SequenceModel, recurrent: RecurrentLayer) {
+        var initRNG = RandomGenerator(seed: seed)
+        let initSeed = initRNG.next()
+        let recurrent = cell.makeLayer(inputSize: inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, dropout: dropout,
+                                       bias: initialization == .seed ? .single : .separate,
+                                       initialization: initialization == .seed ? .fanIn : .pytorch, seed: initSeed)
+        let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
+        if initialization == .seed {
+            let k = 1 / Float(recurrent.directions * hidden).squareRoot()
+            initRNG.fillUniform(model.head.weight.value, -k, k)
+            model.head.bias!.value.zero()
+        }
+        return (model, recurrent)
     }
 
     /// Rows whose largest logit is the target.
