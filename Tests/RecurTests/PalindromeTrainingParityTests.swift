@@ -48,7 +48,7 @@ import Testing
         let digits = f["digits"]!, x = Tensor(zeros: [N, B, 1])
         var trace = Trace()
         for step in 1...(steps ?? digits.shape[0]) {
-            let d = digits[step - 1].pointer
+            let d = digits[min(step, digits.shape[0]) - 1].pointer
             var targets = [Int32](repeating: 0, count: B)
             if swap == "data" {
                 targets = ownData.batch(B, into: x)
@@ -98,14 +98,19 @@ import Testing
     @Test(.enabled(if: ProcessInfo.processInfo.environment["RECUR_PALINDROME_TRACE"] != nil))
     func sideBySide() throws {
         let path = ProcessInfo.processInfo.environment["RECUR_PALINDROME_TRACE"]!
+        let swapData = ProcessInfo.processInfo.environment["RECUR_PALINDROME_SWAP"] == "data"
         let f = try Safetensors(contentsOf: URL(fileURLWithPath: path))
-        let trace = try Self.replay(f)
+        // With Recur's own batches a replay can run past the trace (RECUR_PALINDROME_STEPS).
+        let steps = swapData ? ProcessInfo.processInfo.environment["RECUR_PALINDROME_STEPS"].flatMap { Int($0) } : nil
+        let trace = try Self.replay(f, steps: steps)
         let torchLoss = f["loss"]!.scalars, torchNorm = f["grad_norm"]!.scalars
         print("| step | PyTorch loss | Recur loss | PyTorch grad norm | Recur grad norm |")
         print("|---:|---:|---:|---:|---:|")
-        let steps = trace.loss.count
-        for s in [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 1500, 2000, 2250, 2500, 2750, 3000, 5000, 10000] where s <= steps {
-            print("| \(s) | \(torchLoss[s - 1]) | \(trace.loss[s - 1]) | \(torchNorm[s - 1]) | \(trace.gradNorm[s - 1]) |")
+        let shown = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 1500, 2000, 2250, 2500, 2750, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000]
+        for s in shown where s <= trace.loss.count {
+            let torch = s <= torchLoss.count ? "\(torchLoss[s - 1]) | " : "– | "
+            let torchN = s <= torchNorm.count ? "\(torchNorm[s - 1]) | " : "– | "
+            print("| \(s) | " + torch + "\(trace.loss[s - 1]) | " + torchN + "\(trace.gradNorm[s - 1]) |")
         }
         for step in trace.gradients.keys.sorted() {
             for (pname, g) in trace.gradients[step]!.sorted(by: { $0.key < $1.key }) {
