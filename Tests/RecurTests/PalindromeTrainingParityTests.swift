@@ -29,20 +29,16 @@ import Testing
                                        bias: bias, initialization: .fanIn, seed: 0)
         var rng = RandomGenerator(seed: 0)
         let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &rng)
+        // Recur's own seed-42 draws (the experiment's defaults) can replace one half of the trace.
         let swap = ProcessInfo.processInfo.environment["RECUR_PALINDROME_SWAP"]
-        if swap == "init" {
-            // Recur's own initialisation (seed 42) instead of the trace's start.
-            var e = PalindromeExperiment()
-            (e.length, e.hidden, e.batchSize) = (N, H, B)
-            let own = e.makeModel(inputSize: 1).model
-            for ((_, p), (_, q)) in zip(model.namedParameters, own.namedParameters) { p.value.assign(q.value) }
-        } else {
-            for (name, p) in model.namedParameters {
-                p.value.assign(try #require(f["start." + name], "trace lacks start.\(name)"))
-            }
+        var own = PalindromeExperiment()
+        (own.length, own.hidden, own.batchSize) = (N, H, B)
+        let ownStart = swap == "init" ? own.makeModel(inputSize: 1).model.namedParameters : nil
+        for (k, (name, p)) in model.namedParameters.enumerated() {
+            let value = try ownStart.map { $0[k].parameter.value } ?? #require(f["start." + name], "trace lacks start.\(name)")
+            p.value.assign(value)
         }
-        // Recur's own batches (seed 42's training stream) instead of the trace's.
-        var ownData = PalindromeDataset(length: N, seed: 43)
+        var ownData = own.trainingData()
         let opt = Adam(parameters: model.parameters, learningRate: lr)
         let loss = SoftmaxCrossEntropy()
         let digits = f["digits"]!, x = Tensor(zeros: [N, B, 1])
@@ -80,21 +76,28 @@ import Testing
     @Test(arguments: names)
     func trainsAsPyTorch(_ name: String) throws {
         let f = try Safetensors(contentsOf: fixtureURL("torch-training/\(name).safetensors"))
-        let trace = try Self.replay(f)
-        let torchLoss = f["loss"]!.scalars, torchNorm = f["grad_norm"]!.scalars
+        try Self.expectMatches(Self.replay(f), f, steps: 50, name)
+    }
+
+    /// The first `steps` losses to 1e-4 relative, gradient norms to 1e-3, and every step-1
+    /// gradient to 1e-5 relative / 1e-6 absolute. (Past the plateau the runs may part by float
+    /// rounding, so long traces are checked over their first steps.)
+    static func expectMatches(_ trace: Trace, _ f: Safetensors, steps: Int, _ name: String) throws {
+        let torchLoss = f["loss"]!.scalars.prefix(steps), torchNorm = f["grad_norm"]!.scalars.prefix(steps)
         for (step, (a, e)) in zip(trace.loss, torchLoss).enumerated() {
             #expect(abs(a - e) <= 1e-4 * abs(e), "\(name) step \(step + 1): loss \(a) vs PyTorch \(e)")
         }
         for (step, (a, e)) in zip(trace.gradNorm, torchNorm).enumerated() {
             #expect(abs(a - e) <= 1e-3 * abs(e), "\(name) step \(step + 1): gradient norm \(a) vs PyTorch \(e)")
         }
-        for (pname, g) in trace.gradients[1]! {
+        for (pname, g) in try #require(trace.gradients[1], "\(name): step 1 was not recorded") {
             expectClose(g, try #require(f["grad.1.\(pname)"]), "\(name) step 1 grad \(pname)")
         }
     }
 
     /// RECUR_PALINDROME_TRACE=FILE: prints step, PyTorch and Recur loss and gradient norm, and the
-    /// largest relative gradient difference per parameter at the recorded steps.
+    /// largest gradient difference per parameter at the recorded steps. Without a swap it also
+    /// checks the first 50 steps as `trainsAsPyTorch` does.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["RECUR_PALINDROME_TRACE"] != nil))
     func sideBySide() throws {
         let path = ProcessInfo.processInfo.environment["RECUR_PALINDROME_TRACE"]!
@@ -103,6 +106,9 @@ import Testing
         // With Recur's own batches a replay can run past the trace (RECUR_PALINDROME_STEPS).
         let steps = swapData ? ProcessInfo.processInfo.environment["RECUR_PALINDROME_STEPS"].flatMap { Int($0) } : nil
         let trace = try Self.replay(f, steps: steps)
+        if ProcessInfo.processInfo.environment["RECUR_PALINDROME_SWAP"] == nil {
+            try Self.expectMatches(trace, f, steps: 50, path)
+        }
         let torchLoss = f["loss"]!.scalars, torchNorm = f["grad_norm"]!.scalars
         print("| step | PyTorch loss | Recur loss | PyTorch grad norm | Recur grad norm |")
         print("|---:|---:|---:|---:|---:|")

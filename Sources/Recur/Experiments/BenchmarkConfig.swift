@@ -1,6 +1,6 @@
 import Foundation
 
-/// The canonical performance configurations (issue: performance): one training step is
+/// The canonical performance configurations: one training step is
 /// forward + loss + backward (+ clipping) + optimizer step on fixed random data, float32;
 /// `inference` runs the forward pass only, in evaluation mode.
 public struct BenchmarkConfig: Sendable {
@@ -93,7 +93,7 @@ public struct BenchmarkConfig: Sendable {
         }
     }
 
-    /// Every configuration, in the issue's order.
+    /// Every configuration, in the order of the performance tables.
     public static let all: [BenchmarkConfig] = [
         classifier("P-LSTM", cell: .lstm, input: 1, T: 19, H: 128, B: 128, layers: 1, bidirectional: false, classes: 10, clip: 1),
         classifier("P-GRU", cell: .gru, input: 1, T: 19, H: 128, B: 128, layers: 1, bidirectional: false, classes: 10, clip: 1),

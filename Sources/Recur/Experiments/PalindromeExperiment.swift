@@ -108,7 +108,7 @@ public struct PalindromeExperiment: Sendable {
     /// weights to `<save>.best.safetensors`.
     public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
-        var data = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 1)
+        var data = trainingData()
         let (model, recurrent) = makeModel(inputSize: data.inputSize)
         let opt = optimizer.make(model.parameters, learningRate: learningRate)
         let lossFunction = SoftmaxCrossEntropy()
@@ -175,6 +175,11 @@ public struct PalindromeExperiment: Sendable {
                       testLoss: testLoss / Double(max(testBatches, 1)), trainLoss: last.loss, trainAccuracy: last.accuracy,
                       seconds: Date().timeIntervalSince(start), history: history, parameterCount: model.parameterCount,
                       config: config, trainSeconds: trainSeconds, steps: steps, batchSize: batchSize)
+    }
+
+    /// The stream of training batches (its random stream comes from `seed`).
+    func trainingData() -> PalindromeDataset {
+        PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 1)
     }
 
     /// The initialised model (its random stream comes from `seed`).
