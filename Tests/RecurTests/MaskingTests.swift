@@ -3,7 +3,7 @@ import Testing
 
 /// Variable-length semantics, checked against running each sequence on its own.
 @Suite struct MaskingTests {
-    nonisolated(unsafe) static let makers: [(String, () -> RecurrentLayer)] = [
+    nonisolated(unsafe) static let makers: [(String, () -> any RecurrentStack)] = [
         ("lstm", { LSTM(inputSize: 3, hiddenSize: 5, layers: 2, bidirectional: true, seed: 1) }),
         ("gru", { GRU(inputSize: 3, hiddenSize: 5, layers: 2, bidirectional: true, seed: 2) }),
         ("gru-reset-before", { GRU(inputSize: 3, hiddenSize: 5, layers: 1, bidirectional: true, resetAfter: false, seed: 3) }),
@@ -44,7 +44,7 @@ import Testing
     @Test(arguments: [false, true])
     func parallelDirectionsAreExact(_ gru: Bool) {
         func run(_ parallel: Bool) -> [Float] {
-            let layer: RecurrentLayer = gru ? GRU(inputSize: 3, hiddenSize: 6, layers: 2, bidirectional: true, dropout: 0.3, seed: 4)
+            let layer: any RecurrentStack = gru ? GRU(inputSize: 3, hiddenSize: 6, layers: 2, bidirectional: true, dropout: 0.3, seed: 4)
                 : LSTM(inputSize: 3, hiddenSize: 6, layers: 2, bidirectional: true, dropout: 0.3, seed: 4)
             layer.parallelDirections = parallel
             layer.recurrentDropout = 0.2

@@ -18,7 +18,7 @@ import Testing
         let cell = m["cell"]!, layers = Int(m["layers"]!)!, bidirectional = m["bidirectional"] == "1"
         let batchFirst = m["batch_first"] == "1", I = Int(m["input_size"]!)!, H = Int(m["hidden_size"]!)!
         let lengths = try JSONDecoder().decode([Int]?.self, from: Data(m["lengths"]!.utf8))
-        let layer: RecurrentLayer
+        let layer: any RecurrentStack
         switch cell {
         case "lstm": layer = LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, batchFirst: batchFirst)
         case "gru": layer = GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, batchFirst: batchFirst)

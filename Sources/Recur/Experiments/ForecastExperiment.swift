@@ -122,7 +122,7 @@ public struct ForecastExperiment: Sendable {
                 return
             }
             let keras = e.initialization == .keras
-            let layer: RecurrentLayer
+            let layer: any RecurrentStack
             switch e.cell {
             case .lstm:
                 layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate, activation: e.activation,

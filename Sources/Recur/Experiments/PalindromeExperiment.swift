@@ -183,7 +183,7 @@ public struct PalindromeExperiment: Sendable {
     }
 
     /// The initialised model (its random stream comes from `seed`).
-    func makeModel(inputSize: Int) -> (model: SequenceModel, recurrent: RecurrentLayer) {
+    func makeModel(inputSize: Int) -> (model: SequenceModel, recurrent: any RecurrentStack) {
         var initRNG = RandomGenerator(seed: seed)
         let initSeed = initRNG.next()
         let recurrent = cell.makeLayer(inputSize: inputSize, hiddenSize: hidden, layers: layers,

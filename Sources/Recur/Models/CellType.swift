@@ -5,7 +5,7 @@ public enum CellType: String, Sendable, CaseIterable, Codable {
     /// Builds a stack of this cell. Keras-style options stay at PyTorch's defaults here.
     public func makeLayer(inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                           dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
-                          initialization: RecurrentInitialization = .pytorch, seed: UInt64 = 0) -> RecurrentLayer {
+                          initialization: RecurrentInitialization = .pytorch, seed: UInt64 = 0) -> any RecurrentStack {
         switch self {
         case .rnn, .rnnRelu:
             return RNN(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bidirectional: bidirectional,

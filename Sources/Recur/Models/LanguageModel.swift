@@ -11,7 +11,7 @@ public final class LanguageModel: Layer {
     public let cell: CellType
     public let tied: Bool
     public let embedding: Embedding
-    public let recurrent: RecurrentLayer
+    public let recurrent: any RecurrentStack
     public let head: Linear
     public let inputDropout: Dropout, outputDropout: Dropout
 

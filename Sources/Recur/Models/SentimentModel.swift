@@ -22,7 +22,7 @@ public final class SentimentModel: Layer {
 
     public let kind: Kind
     public let embedding: Embedding
-    public let recurrent: RecurrentLayer
+    public let recurrent: any RecurrentStack
     public let dense: Linear?
     public let head: Linear?
     let embeddingDropout: Dropout, outputDropout: Dropout, denseDropout: Dropout

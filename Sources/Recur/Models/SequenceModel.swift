@@ -5,14 +5,14 @@
 /// [B, D*H] = concat(forward h_T, reverse h_0). With `lengths`, each sequence's own last
 /// valid state is used. State-dict names: `rnn.*` and `head.*`.
 public final class SequenceModel: Layer {
-    public let recurrent: RecurrentLayer
+    public let recurrent: any RecurrentStack
     public let head: Linear
     private let workspace = Workspace()
 
     /// - outputs: classes (logits) or regression targets per sequence.
-    public init(recurrent: RecurrentLayer, outputs: Int, rng: inout RandomGenerator) {
+    public init(recurrent: any RecurrentStack, outputs: Int, rng: inout RandomGenerator) {
         self.recurrent = recurrent
-        head = Linear(inputSize: recurrent.directions * recurrent.hiddenSize, outputSize: outputs, rng: &rng)
+        head = Linear(inputSize: recurrent.directions * recurrent.outputSize, outputSize: outputs, rng: &rng)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
@@ -34,7 +34,7 @@ public final class SequenceModel: Layer {
     /// Tensors are views of the model's buffers, valid until its next call.
     public func run(_ x: Tensor, lengths: [Int]? = nil) -> (recurrent: RecurrentOutput, logits: Tensor) {
         let r = recurrent(x, lengths: lengths)
-        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
+        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.outputSize)
         let B = r.state.h.shape[1]
         let features = workspace.tensor("features", [B, D * H])
         for d in 0..<D {
@@ -47,7 +47,7 @@ public final class SequenceModel: Layer {
     /// dlogits: [B, outputs]. Accumulates every parameter gradient.
     public func backward(_ dLogits: Tensor) {
         let dFeatures = head.backward(dLogits)
-        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.hiddenSize)
+        let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.outputSize)
         let B = dLogits.shape[0]
         let dh = workspace.tensor("dh", [L * D, B, H], zeroed: true)
         for d in 0..<D {

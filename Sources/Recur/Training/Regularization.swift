@@ -11,7 +11,7 @@ public func addL2Penalty(_ parameters: [Parameter], coefficient c: Float) -> Dou
     return Double(c) * penalty
 }
 
-extension RecurrentLayer {
+extension RecurrentStack {
     /// The kernels that Keras' `kernel_regularizer` and `recurrent_regularizer` act on:
     /// every `weight_ih*` and `weight_hh*` (not the biases).
     public var weightMatrices: [Parameter] {

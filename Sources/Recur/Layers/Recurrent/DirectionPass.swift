@@ -1,71 +1,75 @@
-/// One direction of one layer: its weights and the buffers that forward fills and backward
-/// reads. Buffers grow to the largest T*B seen and are reused; nothing is allocated per step.
+/// One direction of one layer over a sequence: its parameters, the buffers that forward fills
+/// and backward reads, and the sequence loop that calls its cell at every step. Buffers grow
+/// to the largest T*B seen and are reused; nothing is allocated per step.
 ///
-/// Legend: T steps, B batch, I input size, H hidden size, G gate blocks (1 RNN, 3 GRU, 4 LSTM).
-/// - gates: [T, B, G*H]   pre-activations, then activated gates (kernel order)
-/// - hs:    [T+1, B, H]   states; forward: hs[0] = h0, hs[t+1] after step t;
-///                        reverse: hs[T] = h0, hs[t] after step t. So the states that feed
-///                        steps 0..<T are one contiguous [T*B, H] block (`previousStates`).
-/// - cs:    [T+1, B, H]   LSTM cell states, laid out as hs; actC: [T, B, H] act(c)
-/// - hp:    [T, B, G*H]   GRU recurrent projections W_hh h + b_hh
-/// - rh:    [T, B, H]     GRU reset-before: r * h_prev
-/// - dGi, dGh: [T, B, G*H] gradients of the input / recurrent pre-activations (same buffer
-///                        unless the cell is a GRU)
-/// - hm:    [T, B, H]     with recurrent dropout: h_prev * mask, what the recurrent products
-///                        saw at step t (`productInput`); dhm: [B, H] its gradient
-final class DirectionPass: @unchecked Sendable {
-    let inputSize: Int, hiddenSize: Int, gateCount: Int
-    let reverse: Bool
-    let cell: any CellKernel
-    let weightIH: Parameter, weightHH: Parameter
-    let biasIH: Parameter?, biasHH: Parameter?
+/// What a cell sees (T steps, B batch rows, G input-projection width, w_k state widths):
+/// - gates: [T, B, G]       x_t W_ih^T + folded biases for every step, computed before the
+///                          loop with one GEMM; the cell may overwrite step t's block
+/// - gateGradient: [T, B, G] written by the cell's backward: dL/d gates; after the loop the
+///                          engine turns it into dW_ih, the folded biases' gradients and dx
+/// - states: [T+1, B, w_k]  per component; forward: index 0 is the initial state and t+1
+///                          the state after step t; reverse: index T is the initial state
+///                          and t the state after step t. So the states that feed steps
+///                          0..<T form one contiguous [T*B, w_k] block (`previousStates`)
+/// - stateGradient(k): [B, w_k] the gradient carried backward through time
+/// - recurrentInput(t): [B, w_0] h_prev, or h_prev * mask under recurrent dropout (what the
+///                          recurrent products must multiply); its gradient goes to
+///                          `recurrentInputGradient`, [B, w_0]
+/// - buffer(k, t): the cell's own buffers, in the order of `RecurrentCell.buffers`
+/// - output(t): [B, ldo] where this direction writes its output columns
+public final class DirectionPass: @unchecked Sendable {
+    public let inputSize: Int
+    /// G: the input projection's width.
+    public let projectionWidth: Int
+    public let reverse: Bool
+    /// The cell's parameters, in the order of `RecurrentCell.parameters`.
+    public let parameters: [Parameter]
+    let cell: any RecurrentCell
+    private let stateWidths: [Int], bufferSpecs: [CellBuffer]
+    private let foldedBiases: [Parameter]
 
-    private(set) var T = 0, B = 0
+    public private(set) var T = 0, B = 0
     private var capacity = (steps: 0, rows: 0)
-    private var store: [String: TensorStorage] = [:]
-    var gates: UnsafeMutablePointer<Float>
-    var hs: UnsafeMutablePointer<Float>
-    var cs: UnsafeMutablePointer<Float>
-    var actC: UnsafeMutablePointer<Float>
-    var hp: UnsafeMutablePointer<Float>
-    var rh: UnsafeMutablePointer<Float>
-    var dGi: UnsafeMutablePointer<Float>
-    var dGh: UnsafeMutablePointer<Float>
-    var dh: UnsafeMutablePointer<Float>
-    var dc: UnsafeMutablePointer<Float>
-    var drh: UnsafeMutablePointer<Float>
-    var foldedBias: UnsafeMutablePointer<Float>
-    var hm: UnsafeMutablePointer<Float>
-    var dhm: UnsafeMutablePointer<Float>
-    /// Variational recurrent dropout: one [B, H] mask for the whole sequence, applied to the
+    private var storage: [TensorStorage] = []
+    private var gateBase: UnsafeMutablePointer<Float>
+    private var gateGradientBase: UnsafeMutablePointer<Float>
+    private var stateBases: [UnsafeMutablePointer<Float>]
+    private var stateGradientBases: [UnsafeMutablePointer<Float>]
+    private var bufferBases: [UnsafeMutablePointer<Float>]
+    private var foldedBias: UnsafeMutablePointer<Float>
+    private var maskedInputs: UnsafeMutablePointer<Float>
+    private var maskedInputGradient: UnsafeMutablePointer<Float>
+
+    /// Variational recurrent dropout: one [B, w_0] mask for the whole sequence, applied to the
     /// state that feeds the recurrent products (not to the carried state). nil: off.
     var recurrentMask: UnsafePointer<Float>?
     /// Per-row valid lengths for the current batch (nil: all T).
-    var lengths: UnsafePointer<Int32>?
-    /// Where this direction writes its outputs: [T, B, ldo] with this direction's H columns.
+    public internal(set) var lengths: UnsafePointer<Int32>?
+    /// Where this direction writes its outputs: [T, B, ldo], its own w_0 columns.
     var out: UnsafeMutablePointer<Float>
-    var ldo = 0
+    public internal(set) var ldo = 0
+    /// The gradient of this direction's outputs during backward: [T, B, lddy], or nil.
+    private var dy: UnsafePointer<Float>?
+    public private(set) var lddy = 0
 
-    init(cell: any CellKernel, inputSize: Int, hiddenSize: Int, reverse: Bool,
-         weightIH: Parameter, weightHH: Parameter, biasIH: Parameter?, biasHH: Parameter?) {
+    init(cell: any RecurrentCell, inputSize: Int, reverse: Bool, parameters: [Parameter], folded: [Parameter]) {
         self.cell = cell
         self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
-        self.gateCount = cell.gateCount
+        self.projectionWidth = cell.inputProjectionWidth
         self.reverse = reverse
-        self.weightIH = weightIH
-        self.weightHH = weightHH
-        self.biasIH = biasIH
-        self.biasHH = biasHH
-        // Cells that need no cell state or recurrent projection leave those buffers here.
+        self.parameters = parameters
+        self.foldedBiases = folded
+        stateWidths = cell.state.map(\.width)
+        bufferSpecs = cell.buffers
         let placeholder = TensorStorage(count: 1)
-        store["placeholder"] = placeholder
+        storage = [placeholder]
         let p = placeholder.base
-        (gates, hs, cs, actC, hp, rh, dGi, dGh, dh, dc, drh, foldedBias, out, hm, dhm) = (p, p, p, p, p, p, p, p, p, p, p, p, p, p, p)
+        (gateBase, gateGradientBase, foldedBias, maskedInputs, maskedInputGradient, out) = (p, p, p, p, p, p)
+        stateBases = stateWidths.map { _ in p }
+        stateGradientBases = stateBases
+        bufferBases = bufferSpecs.map { _ in p }
         reserve(steps: 1, batch: 1)
     }
-
-    var GH: Int { gateCount * hiddenSize }
 
     /// Makes room for T steps of B rows. Contents are not preserved.
     func reserve(steps: Int, batch: Int) {
@@ -73,120 +77,156 @@ final class DirectionPass: @unchecked Sendable {
         B = batch
         if steps <= capacity.steps && batch <= capacity.rows { return }
         capacity = (max(steps, capacity.steps), max(batch, capacity.rows))
-        let (cT, cB, H) = (capacity.steps, capacity.rows, hiddenSize)
-        func buffer(_ key: String, _ count: Int) -> UnsafeMutablePointer<Float> {
+        let (cT, cB, G, w0) = (capacity.steps, capacity.rows, projectionWidth, stateWidths[0])
+        storage = []
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
             let s = TensorStorage(count: count)
-            store[key] = s
+            storage.append(s)
             return s.base
         }
-        gates = buffer("gates", cT * cB * GH)
-        hs = buffer("hs", (cT + 1) * cB * H)
-        dGi = buffer("dGi", cT * cB * GH)
-        dh = buffer("dh", cB * H)
-        hm = buffer("hm", cT * cB * H)
-        dhm = buffer("dhm", cB * H)
-        foldedBias = buffer("bias", GH)
-        if cell.hasCellState {
-            cs = buffer("cs", (cT + 1) * cB * H)
-            actC = buffer("actC", cT * cB * H)
-            dc = buffer("dc", cB * H)
-        }
-        if cell.hasRecurrentProjection {
-            hp = buffer("hp", cT * cB * GH)
-            rh = buffer("rh", cT * cB * H)
-            drh = buffer("drh", cB * H)
-            dGh = buffer("dGh", cT * cB * GH)
-        } else {
-            dGh = dGi
-        }
+        gateBase = buffer(cT * cB * G)
+        gateGradientBase = buffer(cT * cB * G)
+        stateBases = stateWidths.map { buffer((cT + 1) * cB * $0) }
+        stateGradientBases = stateWidths.map { buffer(cB * $0) }
+        bufferBases = bufferSpecs.map { buffer(($0.extent == .perStep ? cT : 1) * cB * $0.width) }
+        foldedBias = buffer(G)
+        maskedInputs = buffer(cT * cB * w0)
+        maskedInputGradient = buffer(cB * w0)
     }
 
-    // Pointers for step t (all [B, ...] blocks).
-    @inline(__always) func gates(_ t: Int) -> UnsafeMutablePointer<Float> { gates + t * B * GH }
-    @inline(__always) func h(_ i: Int) -> UnsafeMutablePointer<Float> { hs + i * B * hiddenSize }
-    @inline(__always) func c(_ i: Int) -> UnsafeMutablePointer<Float> { cs + i * B * hiddenSize }
-    @inline(__always) func actC(_ t: Int) -> UnsafeMutablePointer<Float> { actC + t * B * hiddenSize }
-    @inline(__always) func hp(_ t: Int) -> UnsafeMutablePointer<Float> { hp + t * B * GH }
-    @inline(__always) func rh(_ t: Int) -> UnsafeMutablePointer<Float> { rh + t * B * hiddenSize }
-    @inline(__always) func dGi(_ t: Int) -> UnsafeMutablePointer<Float> { dGi + t * B * GH }
-    @inline(__always) func dGh(_ t: Int) -> UnsafeMutablePointer<Float> { dGh + t * B * GH }
-    @inline(__always) func out(_ t: Int) -> UnsafeMutablePointer<Float> { out + t * B * ldo }
+    // MARK: What a cell reads and writes (each a [B, width] block unless said otherwise)
 
-    /// Index into hs/cs of the state that feeds step t, and of the one step t produces.
-    @inline(__always) func previous(_ t: Int) -> Int { reverse ? t + 1 : t }
-    @inline(__always) func next(_ t: Int) -> Int { reverse ? t : t + 1 }
+    /// Step t's input projection [B, G] (the whole [T*B, G] block at t = 0).
+    @inline(__always) public func gates(_ t: Int) -> UnsafeMutablePointer<Float> { gateBase + t * B * projectionWidth }
+    /// Step t's gradient of `gates` [B, G].
+    @inline(__always) public func gateGradient(_ t: Int) -> UnsafeMutablePointer<Float> { gateGradientBase + t * B * projectionWidth }
+    /// State component k at index i (see `previous` and `next`).
+    @inline(__always) public func state(_ k: Int, _ i: Int) -> UnsafeMutablePointer<Float> { stateBases[k] + i * B * stateWidths[k] }
+    /// h, the first state component, at index i.
+    @inline(__always) public func h(_ i: Int) -> UnsafeMutablePointer<Float> { stateBases[0] + i * B * stateWidths[0] }
+    /// The carried gradient of state component k, [B, w_k].
+    @inline(__always) public func stateGradient(_ k: Int) -> UnsafeMutablePointer<Float> { stateGradientBases[k] }
+    /// The cell's buffer k: step t's [B, width] block, or the [B, width] scratch of a per-row buffer.
+    @inline(__always) public func buffer(_ k: Int, _ t: Int = 0) -> UnsafeMutablePointer<Float> {
+        bufferBases[k] + t * B * bufferSpecs[k].width
+    }
+    /// Step t's output rows, [B, ldo].
+    @inline(__always) public func output(_ t: Int) -> UnsafeMutablePointer<Float> { out + t * B * ldo }
+    /// The gradient of step t's output, [B, lddy], or nil when the loss does not read the outputs.
+    @inline(__always) public func outputGradient(_ t: Int) -> UnsafePointer<Float>? { dy.map { $0 + t * B * lddy } }
+
+    /// Index into the states of the one that feeds step t, and of the one step t produces.
+    @inline(__always) public func previous(_ t: Int) -> Int { reverse ? t + 1 : t }
+    @inline(__always) public func next(_ t: Int) -> Int { reverse ? t : t + 1 }
     var initialIndex: Int { reverse ? T : 0 }
     var finalIndex: Int { reverse ? 0 : T }
-    /// The states that fed the recurrent products of steps 0..<T, as one [T*B, H] block.
-    var previousStates: UnsafeMutablePointer<Float> { recurrentMask != nil ? hm : (reverse ? h(1) : h(0)) }
-    /// What step t's recurrent products multiply: h_prev, or h_prev * mask with recurrent dropout.
-    @inline(__always) func productInput(_ t: Int) -> UnsafeMutablePointer<Float> {
-        recurrentMask != nil ? hm + t * B * hiddenSize : h(previous(t))
+    /// The states (component k) that fed steps 0..<T, one [T*B, w_k] block.
+    public func previousStates(_ k: Int) -> UnsafeMutablePointer<Float> { reverse ? state(k, 1) : state(k, 0) }
+    /// What the recurrent products of all steps multiplied: `previousStates(0)`, or the masked
+    /// copies under recurrent dropout. [T*B, w_0].
+    public var recurrentInputs: UnsafeMutablePointer<Float> { recurrentMask != nil ? maskedInputs : previousStates(0) }
+    /// What step t's recurrent products multiply: h_prev, or h_prev * mask under recurrent dropout.
+    @inline(__always) public func recurrentInput(_ t: Int) -> UnsafeMutablePointer<Float> {
+        recurrentMask != nil ? maskedInputs + t * B * stateWidths[0] : h(previous(t))
     }
-    /// Where backward accumulates the gradient of `productInput`: dh itself, or dhm (then
-    /// masked into dh) with recurrent dropout.
-    var dProduct: UnsafeMutablePointer<Float> { recurrentMask != nil ? dhm : dh }
+    /// Where backward adds the gradient of `recurrentInput(t)`: the carried dh itself, or a
+    /// buffer that the engine masks into dh after the step.
+    public var recurrentInputGradient: UnsafeMutablePointer<Float> { recurrentMask != nil ? maskedInputGradient : stateGradientBases[0] }
+    /// Whether row r is padding at step t (t >= its length).
+    @inline(__always) public func isPadding(row r: Int, step t: Int) -> Bool { lengths.map { t >= Int($0[r]) } ?? false }
+    /// The lengths from row r on, for kernels that take a block of rows.
+    @inline(__always) public func lengths(from r: Int) -> UnsafePointer<Int32>? { lengths.map { $0 + r } }
 
-    /// Runs the direction over x: [T*B, I] (time-major rows). h0, c0: [B, H] or nil for zeros.
-    func forward(_ x: UnsafePointer<Float>, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?) {
-        let H = hiddenSize, rows = T * B
-        // All input projections at once: gates = x W_ih^T + b_ih (+ b_hh where it folds in).
-        var hasBias = false
-        if let bih = biasIH {
-            foldedBias.update(from: bih.value.pointer, count: GH)
-            if let bhh = biasHH, cell.foldsRecurrentBias {
-                VectorMath.axpy(1, bhh.value.pointer, foldedBias, count: GH)
-            }
-            VectorMath.broadcastRows(foldedBias, rows: rows, cols: GH, ld: GH, into: gates)
-            hasBias = true
+    // MARK: The sequence loop
+
+    /// Runs the direction over x: [T*B, I] (time-major rows). initial[k]: [B, w_k] or nil for zeros.
+    func forward(_ x: UnsafePointer<Float>, initial: [UnsafePointer<Float>?]) {
+        let rows = T * B, G = projectionWidth
+        // All input projections at once: gates = x W_ih^T + the folded biases.
+        for (i, b) in foldedBiases.enumerated() {
+            if i == 0 { foldedBias.update(from: b.value.pointer, count: G) } else { VectorMath.axpy(1, b.value.pointer, foldedBias, count: G) }
         }
-        BLAS.gemm(transB: true, m: rows, n: GH, k: inputSize, a: x, lda: inputSize,
-                  b: weightIH.value.pointer, ldb: inputSize, beta: hasBias ? 1 : 0, c: gates, ldc: GH)
-        let first = initialIndex
-        if let h0 { h(first).update(from: h0, count: B * H) } else { h(first).update(repeating: 0, count: B * H) }
-        if cell.hasCellState {
-            if let c0 { c(first).update(from: c0, count: B * H) } else { c(first).update(repeating: 0, count: B * H) }
+        if !foldedBiases.isEmpty { VectorMath.broadcastRows(foldedBias, rows: rows, cols: G, ld: G, into: gateBase) }
+        BLAS.gemm(transB: true, m: rows, n: G, k: inputSize, a: x, lda: inputSize,
+                  b: parameters[0].value.pointer, ldb: inputSize, beta: foldedBiases.isEmpty ? 0 : 1, c: gateBase, ldc: G)
+        for k in stateWidths.indices {
+            let s = state(k, initialIndex), n = B * stateWidths[k]
+            if let s0 = k < initial.count ? initial[k] : nil { s.update(from: s0, count: n) } else { s.update(repeating: 0, count: n) }
         }
+        let w0 = stateWidths[0]
         for s in 0..<T {
             let t = reverse ? T - 1 - s : s
             if let m = recurrentMask {
-                let src = h(previous(t)), dst = productInput(t)
-                for r in 0..<B { for j in 0..<H { dst[r * H + j] = src[r * H + j] * m[r * H + j] } }
+                let src = h(previous(t)), dst = recurrentInput(t)
+                for i in 0..<(B * w0) { dst[i] = src[i] * m[i] }
             }
-            cell.forwardStep(self, t: t)
+            cell.forward(self, step: t, rows: 0..<B)
         }
     }
 
     /// Backward through time. dy: [T, B, lddy] gradient of this direction's outputs (or nil);
-    /// dhN, dcN: [B, H] gradients of the final state (or nil). Accumulates parameter gradients,
-    /// writes dx: [T*B, I] (added to what is there when `accumulate`), and leaves the
-    /// gradients of the initial state in `dh` and `dc`.
-    func backward(dy: UnsafePointer<Float>?, lddy: Int, dhN: UnsafePointer<Float>?, dcN: UnsafePointer<Float>?,
+    /// final[k]: [B, w_k] gradient of the final state (or nil). Accumulates parameter
+    /// gradients, writes dx: [T*B, I] (added to what is there when `accumulate`), and leaves
+    /// the gradients of the initial state in `stateGradient(k)`.
+    func backward(dy: UnsafePointer<Float>?, lddy: Int, final: [UnsafePointer<Float>?],
                   x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let H = hiddenSize, rows = T * B
-        if let dhN { dh.update(from: dhN, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
-        if cell.hasCellState {
-            if let dcN { dc.update(from: dcN, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
+        let rows = T * B, G = projectionWidth, w0 = stateWidths[0]
+        self.dy = dy
+        self.lddy = lddy
+        defer { self.dy = nil }
+        for k in stateWidths.indices {
+            let g = stateGradient(k), n = B * stateWidths[k]
+            if let d = k < final.count ? final[k] : nil { g.update(from: d, count: n) } else { g.update(repeating: 0, count: n) }
         }
+        let dh = stateGradient(0)
         for s in 0..<T {
             let t = reverse ? s : T - 1 - s
-            if recurrentMask != nil { dhm.update(repeating: 0, count: B * H) }
-            cell.backwardStep(self, t: t, dy: dy.map { $0 + t * B * lddy }, lddy: lddy)
+            if recurrentMask != nil { maskedInputGradient.update(repeating: 0, count: B * w0) }
+            cell.backward(self, step: t, rows: 0..<B)
             if let m = recurrentMask {
-                for i in 0..<(B * H) { dh[i] += m[i] * dhm[i] }
+                for i in 0..<(B * w0) { dh[i] += m[i] * maskedInputGradient[i] }
             }
         }
-        // Whole-sequence weight gradients: one GEMM each.
-        BLAS.gemm(transA: true, m: GH, n: inputSize, k: rows, a: dGi, lda: GH, b: x, ldb: inputSize,
-                  beta: 1, c: weightIH.grad.pointer, ldc: inputSize)
-        cell.accumulateRecurrentWeightGradient(self)
-        if let bih = biasIH {
-            VectorMath.addColumnSums(dGi, rows: rows, cols: GH, ld: GH, into: bih.grad.pointer)
+        // Whole-sequence gradients of the input projection: one GEMM each.
+        let wih = parameters[0]
+        BLAS.gemm(transA: true, m: G, n: inputSize, k: rows, a: gateGradientBase, lda: G, b: x, ldb: inputSize,
+                  beta: 1, c: wih.grad.pointer, ldc: inputSize)
+        cell.accumulateWeightGradients(self)
+        for b in foldedBiases {
+            VectorMath.addColumnSums(gateGradientBase, rows: rows, cols: G, ld: G, into: b.grad.pointer)
         }
-        if let bhh = biasHH {
-            VectorMath.addColumnSums(dGh, rows: rows, cols: GH, ld: GH, into: bhh.grad.pointer)
-        }
-        BLAS.gemm(m: rows, n: inputSize, k: GH, a: dGi, lda: GH, b: weightIH.value.pointer, ldb: inputSize,
+        BLAS.gemm(m: rows, n: inputSize, k: G, a: gateGradientBase, lda: G, b: wih.value.pointer, ldb: inputSize,
                   beta: accumulate ? 1 : 0, c: dx, ldc: inputSize)
+    }
+}
+
+extension DirectionPass {
+    /// c[rows, n] (+)= a[rows, k] x W[firstRow ..< firstRow+n, 0..<k]^T, for a weight W [*, k]
+    /// in PyTorch's layout: the product of step inputs or states with a block of W's rows.
+    @inline(__always)
+    public func multiply(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, by w: Parameter, firstRow: Int = 0,
+                         count n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let k = w.shape[1]
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w.value.pointer + firstRow * k, ldb: k,
+                  beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+    }
+
+    /// d[rows, k] (+)= g[rows, n] x W[firstRow ..< firstRow+n, 0..<k]: the gradient of what
+    /// `multiply` multiplied.
+    @inline(__always)
+    public func multiplyGradient(_ g: UnsafePointer<Float>, ldg: Int, rows m: Int, by w: Parameter, firstRow: Int = 0,
+                                 count n: Int, into d: UnsafeMutablePointer<Float>, ldd: Int, accumulate: Bool = true) {
+        let k = w.shape[1]
+        BLAS.gemm(m: m, n: k, k: n, a: g, lda: ldg, b: w.value.pointer + firstRow * k, ldb: k,
+                  beta: accumulate ? 1 : 0, c: d, ldc: ldd)
+    }
+
+    /// dW[firstRow ..< firstRow+n, :] += g[T*B, n]^T x a[T*B, k]: a weight gradient over the
+    /// whole sequence in one GEMM.
+    public func accumulateWeightGradient(_ w: Parameter, firstRow: Int = 0, count n: Int? = nil,
+                                         gradient g: UnsafePointer<Float>, ldg: Int, inputs a: UnsafePointer<Float>, lda: Int) {
+        let k = w.shape[1], n = n ?? w.shape[0]
+        BLAS.gemm(transA: true, m: n, n: k, k: T * B, a: g, lda: ldg, b: a, ldb: lda, beta: 1,
+                  c: w.grad.pointer + firstRow * k, ldc: k)
     }
 }

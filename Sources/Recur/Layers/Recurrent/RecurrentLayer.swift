@@ -1,16 +1,18 @@
 import Foundation
 
-/// A stack of recurrent layers, optionally bidirectional, trained by backpropagation through
-/// time. `RNN`, `LSTM` and `GRU` are this class with their cell chosen.
+/// A stack of recurrent layers of one cell, optionally bidirectional, trained by
+/// backpropagation through time. `RNN`, `LSTM` and `GRU` are this class with their cell
+/// chosen; any `RecurrentCell` runs here.
 ///
-/// Shapes (T steps, B batch, I input, H hidden, D directions, L layers):
+/// Shapes (T steps, B batch, I input, H the cell's output width h: hidden size, or the
+/// projection size P of a projected LSTM; D directions, L layers):
 /// - input x: [T, B, I] time-major, or [B, T, I] when `batchFirst`
 /// - output: [T, B, D*H] (or [B, T, D*H]); the reverse direction fills columns H..<2H
-/// - state h, c: [L*D, B, H], index `layer * D + direction`
+/// - state: one tensor per state component (h; h and c), [L*D, B, width], index
+///   `layer * D + direction`
 ///
-/// Parameters carry PyTorch's names and shapes: `weight_ih_l{k}` [G*H, I_k],
-/// `weight_hh_l{k}` [G*H, H], `bias_ih_l{k}`, `bias_hh_l{k}` [G*H], with `_reverse` for the
-/// second direction, where G is 1 (RNN), 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o).
+/// Parameters carry the cell's names with `_l{k}` and, for the second direction,
+/// `_reverse`: PyTorch's `weight_ih_l{k}` [G, I_k], `weight_hh_l{k}`, `bias_ih_l{k}`, ...
 ///
 /// `lengths` gives each sequence its valid length (1...T): padding steps output 0 and keep
 /// the state, each final state is the sequence's own last valid state, and the reverse
@@ -18,17 +20,16 @@ import Foundation
 ///
 /// Returned tensors are buffers owned by the layer and valid until its next call. The input
 /// must stay unchanged until `backward`.
-public class RecurrentLayer: Layer {
+public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
+    public let cell: Cell
     public let inputSize: Int
-    public let hiddenSize: Int
     public let layers: Int
     public let bidirectional: Bool
     /// Dropout on each layer's output except the last, in training (PyTorch's `dropout`).
     public let dropout: Float
     public let batchFirst: Bool
     public let bias: RecurrentBias
-    public let activation: Activation
-    public let recurrentActivation: Activation
+    public let initialization: RecurrentInitialization
     /// Variational dropout on each layer's input (Keras `dropout`): one [B, I] mask per
     /// sequence, the same at every step. Training only.
     public var inputDropout: Float = 0 {
@@ -43,8 +44,10 @@ public class RecurrentLayer: Layer {
     /// Draws the dropout masks.
     public var rng: RandomGenerator
 
+    public var hiddenSize: Int { cell.hiddenSize }
+    public var outputSize: Int { cell.outputSize }
+    public var stateComponents: [StateComponent] { cell.state }
     public var directions: Int { bidirectional ? 2 : 1 }
-    let cell: any CellKernel
     let passes: [[DirectionPass]]
     private let workspace = Workspace()
     private var lengths: [Int32]? = nil
@@ -53,38 +56,40 @@ public class RecurrentLayer: Layer {
     private var inputMasks: [Tensor?] = []
     private var steps = 0, batch = 0
 
-    init(cell: any CellKernel, inputSize: Int, hiddenSize: Int, layers: Int, bidirectional: Bool,
-         dropout: Float, bias: RecurrentBias, batchFirst: Bool, activation: Activation,
-         recurrentActivation: Activation, initialization: RecurrentInitialization, seed: UInt64) {
-        precondition(inputSize > 0 && hiddenSize > 0 && layers > 0,
-                     "Recurrent layer sizes must be positive: inputSize \(inputSize), hiddenSize \(hiddenSize), layers \(layers)")
+    /// - Parameters:
+    ///   - initialization: how every tensor starts (see `RecurrentInitialization`);
+    ///     `identityScale` is the diagonal of `.identity`.
+    ///   - seed: seeds the initial weights and the dropout masks.
+    public init(cell: Cell, inputSize: Int, layers: Int = 1, bidirectional: Bool = false,
+                dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
+                initialization: RecurrentInitialization = .pytorch, identityScale: Float = 1, seed: UInt64 = 0) {
+        precondition(inputSize > 0 && cell.hiddenSize > 0 && layers > 0,
+                     "Recurrent layer sizes must be positive: inputSize \(inputSize), hiddenSize \(cell.hiddenSize), layers \(layers)")
         precondition(dropout >= 0 && dropout < 1, "Recurrent dropout must be in [0, 1), got \(dropout)")
         self.cell = cell
         self.inputSize = inputSize
-        self.hiddenSize = hiddenSize
         self.layers = layers
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.batchFirst = batchFirst
         self.bias = bias
-        self.activation = activation
-        self.recurrentActivation = recurrentActivation
+        self.initialization = initialization
         var rng = RandomGenerator(seed: seed)
-        let D = bidirectional ? 2 : 1, GH = cell.gateCount * hiddenSize
+        let D = bidirectional ? 2 : 1
         var passes: [[DirectionPass]] = []
         for l in 0..<layers {
-            let inSize = l == 0 ? inputSize : D * hiddenSize
+            let inSize = l == 0 ? inputSize : D * cell.outputSize
+            let specs = cell.parameters(inputSize: inSize, bias: bias)
+            precondition(specs.first?.role == .inputWeight && specs[0].shape == [cell.inputProjectionWidth, inSize],
+                         "\(Cell.self): the first parameter must be the input weight [\(cell.inputProjectionWidth), \(inSize)], got \(specs.first.map { "\($0.name) \($0.shape)" } ?? "none")")
             var row: [DirectionPass] = []
             for d in 0..<D {
                 let suffix = "_l\(l)" + (d == 1 ? "_reverse" : "")
-                let wih = Parameter("weight_ih" + suffix, shape: [GH, inSize])
-                let whh = Parameter("weight_hh" + suffix, shape: [GH, hiddenSize])
-                let bih = bias == .none ? nil : Parameter("bias_ih" + suffix, shape: [GH])
-                let bhh = bias == .separate ? Parameter("bias_hh" + suffix, shape: [GH]) : nil
-                Self.initialize(initialization, cell: cell, hiddenSize: hiddenSize,
-                                wih: wih, whh: whh, bih: bih, bhh: bhh, rng: &rng)
-                row.append(DirectionPass(cell: cell, inputSize: inSize, hiddenSize: hiddenSize, reverse: d == 1,
-                                         weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh))
+                let params = specs.map { Parameter($0.name + suffix, shape: $0.shape) }
+                initialization.initialize(Array(zip(specs, params)), hiddenSize: cell.hiddenSize,
+                                          identityScale: identityScale, rng: &rng)
+                let folded = zip(specs, params).filter { $0.0.foldsIntoInputProjection }.map(\.1)
+                row.append(DirectionPass(cell: cell, inputSize: inSize, reverse: d == 1, parameters: params, folded: folded))
             }
             passes.append(row)
         }
@@ -93,41 +98,37 @@ public class RecurrentLayer: Layer {
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
-        passes.flatMap { row in
-            row.flatMap { p in
-                [p.weightIH, p.weightHH, p.biasIH, p.biasHH].compactMap { $0 }.map { ($0.name, $0) }
-            }
-        }
+        passes.flatMap { row in row.flatMap { p in p.parameters.map { ($0.name, $0) } } }
     }
 
     /// Runs the stack over a batch.
     /// - Parameters:
     ///   - x: [T, B, I], or [B, T, I] when `batchFirst`.
     ///   - lengths: B valid lengths in 1...T, or nil when every sequence has all T steps.
-    ///   - initialState: h (and c for LSTM) [L*D, B, H], or nil for zeros.
+    ///   - initialState: every state component [L*D, B, width], or nil for zeros.
     public func callAsFunction(_ x: Tensor, lengths: [Int]? = nil, initialState: RecurrentState? = nil) -> RecurrentOutput {
         precondition(x.rank == 3 && x.shape[2] == inputSize,
                      "\(kindName): input shape \(x.shape) must be \(batchFirst ? "[B, T, \(inputSize)]" : "[T, B, \(inputSize)]")")
         let T = batchFirst ? x.shape[1] : x.shape[0], B = batchFirst ? x.shape[0] : x.shape[1]
         precondition(T > 0 && B > 0, "\(kindName): empty input shape \(x.shape)")
-        let H = hiddenSize, D = directions, stateShape = [layers * D, B, H]
+        let H = outputSize, D = directions, components = cell.state
+        let shapes = components.map { [layers * D, B, $0.width] }
         if let lengths {
             precondition(lengths.count == B, "\(kindName): \(lengths.count) lengths for a batch of \(B)")
             precondition(lengths.allSatisfy { $0 >= 1 && $0 <= T },
                          "\(kindName): lengths must be in 1...\(T), got \(lengths)")
         }
         if let s = initialState {
-            precondition(s.h.shape == stateShape, "\(kindName): initial h shape \(s.h.shape) must be \(stateShape)")
-            if cell.hasCellState {
-                precondition(s.c?.shape == stateShape, "\(kindName): initial c shape \(s.c?.shape ?? []) must be \(stateShape)")
+            for (k, c) in components.enumerated() {
+                let shape = k < s.components.count ? s.components[k].shape : []
+                precondition(shape == shapes[k], "\(kindName): initial \(c.name) shape \(shape) must be \(shapes[k])")
             }
         }
         steps = T
         batch = B
         self.lengths = lengths.map { $0.map { Int32($0) } }
         var input = batchFirst ? Self.swapFirstAxes(x, into: workspace.tensor("xT", [T, B, inputSize])) : x
-        let hN = workspace.tensor("hN", stateShape)
-        let cN = cell.hasCellState ? workspace.tensor("cN", stateShape) : nil
+        let finals = components.indices.map { workspace.tensor("final\($0)", shapes[$0]) }
         layerInputs = []
         dropoutMasks = []
         inputMasks = []
@@ -160,12 +161,13 @@ public class RecurrentLayer: Layer {
                 }
                 let x = UncheckedSendable(input), state = UncheckedSendable(initialState)
                 eachDirection(of: l) { p, k in
-                    p.forward(x.value.pointer, h0: state.value.map { $0.h[k].pointer }, c0: state.value?.c.map { $0[k].pointer })
+                    p.forward(x.value.pointer, initial: state.value.map { $0.components.map { UnsafePointer($0[k].pointer) } } ?? [])
                 }
                 for d in 0..<D {
                     let p = passes[l][d], k = l * D + d
-                    hN[k].pointer.update(from: p.h(p.finalIndex), count: B * H)
-                    if let cN { cN[k].pointer.update(from: p.c(p.finalIndex), count: B * H) }
+                    for (j, c) in components.enumerated() {
+                        finals[j][k].pointer.update(from: p.state(j, p.finalIndex), count: B * c.width)
+                    }
                 }
                 if l < layers - 1 && training && dropout > 0 {
                     let mask = dropoutMask("mask\(l)", output.shape, dropout)
@@ -181,31 +183,32 @@ public class RecurrentLayer: Layer {
             }
         }
         let y = batchFirst ? Self.swapFirstAxes(output, into: workspace.tensor("yB", [B, T, D * H])) : output
-        return RecurrentOutput(output: y, state: RecurrentState(h: hN, c: cN))
+        return RecurrentOutput(output: y, state: RecurrentState(finals))
     }
 
     /// Backpropagation through time for the last forward call.
     /// - Parameters:
     ///   - outputGradient: dL/d output, shaped as the output, or nil when only states are used.
-    ///   - stateGradient: dL/d final h (and c), [L*D, B, H], or nil.
+    ///   - stateGradient: dL/d final state, [L*D, B, width] per component (missing ones: 0), or nil.
     /// - Returns: dL/dx shaped as x, and dL/d initial state. Parameter gradients are accumulated.
     @discardableResult
     public func backward(outputGradient: Tensor?, stateGradient: RecurrentState? = nil) -> (input: Tensor, initialState: RecurrentState) {
-        let T = steps, B = batch, H = hiddenSize, D = directions
+        let T = steps, B = batch, H = outputSize, D = directions, components = cell.state
         precondition(T > 0, "\(kindName).backward called before forward")
-        let outShape = batchFirst ? [B, T, D * H] : [T, B, D * H], stateShape = [layers * D, B, H]
+        let outShape = batchFirst ? [B, T, D * H] : [T, B, D * H], shapes = components.map { [layers * D, B, $0.width] }
         if let g = outputGradient {
             precondition(g.shape == outShape, "\(kindName).backward: output gradient shape \(g.shape) must be \(outShape)")
         }
         if let s = stateGradient {
-            precondition(s.h.shape == stateShape, "\(kindName).backward: h gradient shape \(s.h.shape) must be \(stateShape)")
-            if let c = s.c { precondition(c.shape == stateShape, "\(kindName).backward: c gradient shape \(c.shape) must be \(stateShape)") }
+            precondition(s.components.count <= components.count, "\(kindName).backward: \(s.components.count) state gradients for \(components.count) state components")
+            for (k, g) in s.components.enumerated() {
+                precondition(g.shape == shapes[k], "\(kindName).backward: \(components[k].name) gradient shape \(g.shape) must be \(shapes[k])")
+            }
         }
         var dOut: Tensor? = outputGradient.map {
             batchFirst ? Self.swapFirstAxes($0, into: workspace.tensor("dyT", [T, B, D * H])) : $0
         }
-        let dh0 = workspace.tensor("dh0", stateShape)
-        let dc0 = cell.hasCellState ? workspace.tensor("dc0", stateShape) : nil
+        let initialGradients = components.indices.map { workspace.tensor("dstate\($0)", shapes[$0]) }
         var dInput = Tensor(zeros: [0])
         withLengths { lengthPointer in
             for l in stride(from: layers - 1, through: 0, by: -1) {
@@ -219,15 +222,15 @@ public class RecurrentLayer: Layer {
                     let (dOut, stateGradient, x, dx) = args.value
                     let d = p.reverse ? 1 : 0
                     p.backward(dy: dOut.map { UnsafePointer($0.pointer + d * H) }, lddy: D * H,
-                               dhN: stateGradient.map { UnsafePointer($0.h[k].pointer) },
-                               dcN: stateGradient?.c.map { UnsafePointer($0[k].pointer) },
+                               final: stateGradient.map { $0.components.map { UnsafePointer($0[k].pointer) } } ?? [],
                                x: x.pointer, dx: dx[d].pointer, accumulate: false)
                 }
                 if D == 2 { VectorMath.axpy(1, dx[1].pointer, dInput.pointer, count: dInput.count) }
                 for d in 0..<D {
                     let p = passes[l][d], k = l * D + d
-                    dh0[k].pointer.update(from: p.dh, count: B * H)
-                    if let dc0 { dc0[k].pointer.update(from: p.dc, count: B * H) }
+                    for (j, c) in components.enumerated() {
+                        initialGradients[j][k].pointer.update(from: p.stateGradient(j), count: B * c.width)
+                    }
                 }
                 if let mask = inputMasks[l] {
                     let width = x.shape[2], m = mask.pointer, g = dInput.pointer
@@ -245,7 +248,7 @@ public class RecurrentLayer: Layer {
             }
         }
         let dx = batchFirst ? Self.swapFirstAxes(dInput, into: workspace.tensor("dxB", [B, T, inputSize])) : dInput
-        return (dx, RecurrentState(h: dh0, c: dc0))
+        return (dx, RecurrentState(initialGradients))
     }
 
     /// Whether the two directions of a bidirectional layer run on two threads. nil (default):
@@ -282,7 +285,8 @@ public class RecurrentLayer: Layer {
         if let lengths { lengths.withUnsafeBufferPointer { body($0.baseAddress) } } else { body(nil) }
     }
 
-    var kindName: String { String(describing: type(of: self)) }
+    /// The cell's name without "Cell", for messages: "LSTM", "PeepholeLSTM".
+    var kindName: String { String(String(describing: Cell.self).replacing("Cell", with: "")) }
 
     /// [A, B, C] -> [B, A, C] into `out`.
     static func swapFirstAxes(_ x: Tensor, into out: Tensor) -> Tensor {

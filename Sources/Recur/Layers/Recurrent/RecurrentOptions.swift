@@ -16,19 +16,47 @@ public enum RecurrentBias: String, Sendable, Codable, CaseIterable {
 ///   orthogonal, biases 0 and the LSTM forget-gate bias 1 (`unit_forget_bias=True`).
 /// - `fanIn`: seed 001's from-scratch init: W_ih U(±1/sqrt(inputSize)), W_hh U(±1/sqrt(H)),
 ///   biases 0.
+/// - `orthogonal`: PyTorch's, with every recurrent weight orthogonal (orthonormal columns, as
+///   `nn.init.orthogonal_` on `weight_hh`).
+/// - `identity`: IRNN (Le, Jaitly & Hinton 2015): recurrent weights the identity (in each gate
+///   block) times `identityScale` (default 1), input weights N(0, 0.001²), biases 0; meant for
+///   a relu RNN.
+///
+/// The cell's `CellParameter.Role`s say which tensor is which; normalisation gains start at
+/// 1 and shifts at 0 under every scheme.
 public enum RecurrentInitialization: String, Sendable, Codable, CaseIterable {
-    case pytorch, keras, fanIn = "fan-in"
+    case pytorch, keras, fanIn = "fan-in", orthogonal, identity
 }
 
-/// Hidden (and, for LSTM, cell) state of every layer and direction.
-/// h, c: [layers * directions, B, H], index `layer * directions + direction` (PyTorch's h_n).
+/// The carried state of every layer and direction, one tensor per component of the cell's
+/// state (h; h and c for an LSTM), each [layers * directions, B, width], index
+/// `layer * directions + direction` (PyTorch's h_n, c_n).
 public struct RecurrentState: @unchecked Sendable {
-    public var h: Tensor
-    public var c: Tensor?
+    /// In the order of `RecurrentCell.state`.
+    public var components: [Tensor]
+
+    public init(_ components: [Tensor]) {
+        precondition(!components.isEmpty, "RecurrentState needs at least h")
+        self.components = components
+    }
 
     public init(h: Tensor, c: Tensor? = nil) {
-        self.h = h
-        self.c = c
+        self.init([h] + (c.map { [$0] } ?? []))
+    }
+
+    /// The first component: h.
+    public var h: Tensor {
+        get { components[0] }
+        set { components[0] = newValue }
+    }
+
+    /// The second component (an LSTM's c), if any.
+    public var c: Tensor? {
+        get { components.count > 1 ? components[1] : nil }
+        set {
+            if let newValue { if components.count > 1 { components[1] = newValue } else { components.append(newValue) } }
+            else if components.count > 1 { components.removeSubrange(1...) }
+        }
     }
 }
 

@@ -46,11 +46,11 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
     }
 }
 
-@Suite struct SeedCellForwardTests {
+@Suite struct TextbookForwardTests {
     let f = SeedFixture.shared
 
-    func rnnCell(_ name: String) -> RNNCell {
-        RNNCell(Wax: f.matrix(name, "Wax"), Waa: f.matrix(name, "Waa"), ba: f.matrix(name, "ba"),
+    func rnnCell(_ name: String) -> TextbookRNN {
+        TextbookRNN(Wax: f.matrix(name, "Wax"), Waa: f.matrix(name, "Waa"), ba: f.matrix(name, "ba"),
                 Wya: f.matrix(name, "Wya"), by: f.matrix(name, "by"))
     }
 
@@ -71,8 +71,8 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         #expect(out.a.count == 4 && out.a[0].shape == [5, 10] && out.yPred[0].shape == [2, 10])
     }
 
-    func lstmCell(_ name: String) -> LSTMCell {
-        LSTMCell(Wf: f.matrix(name, "Wf"), bf: f.matrix(name, "bf"), Wi: f.matrix(name, "Wi"), bi: f.matrix(name, "bi"),
+    func lstmCell(_ name: String) -> TextbookLSTM {
+        TextbookLSTM(Wf: f.matrix(name, "Wf"), bf: f.matrix(name, "bf"), Wi: f.matrix(name, "Wi"), bi: f.matrix(name, "bi"),
                  Wc: f.matrix(name, "Wc"), bc: f.matrix(name, "bc"), Wo: f.matrix(name, "Wo"), bo: f.matrix(name, "bo"),
                  Wy: f.matrix(name, "Wy"), by: f.matrix(name, "by"))
     }
@@ -97,8 +97,8 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         #expect(out.a.count == 7 && out.yPred[0].shape == [2, 10])
     }
 
-    func gruCell(_ name: String) -> GRUCell {
-        GRUCell(Wu: f.matrix(name, "Wu"), bu: f.matrix(name, "bu"), Wr: f.matrix(name, "Wr"), br: f.matrix(name, "br"),
+    func gruCell(_ name: String) -> TextbookGRU {
+        TextbookGRU(Wu: f.matrix(name, "Wu"), bu: f.matrix(name, "bu"), Wr: f.matrix(name, "Wr"), br: f.matrix(name, "br"),
                 Wc: f.matrix(name, "Wc"), bc: f.matrix(name, "bc"), Wy: f.matrix(name, "Wy"), by: f.matrix(name, "by"))
     }
 
@@ -118,9 +118,9 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
     }
 }
 
-@Suite struct SeedCellBackwardTests {
+@Suite struct TextbookBackwardTests {
     let f = SeedFixture.shared
-    let forward = SeedCellForwardTests()
+    let forward = TextbookForwardTests()
 
     @Test func rnnCellBackward() {
         let n = "rnn_cell_backward"
@@ -194,9 +194,9 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
 
 /// Central differences in Double against every gradient the cells return: all inputs,
 /// initial states and parameters, not only the entries the seed prints.
-@Suite struct SeedCellGradientCheckTests {
+@Suite struct TextbookGradientCheckTests {
     let f = SeedFixture.shared
-    let forward = SeedCellForwardTests()
+    let forward = TextbookForwardTests()
 
     /// sum(weights * outputs) and its gradient, compared entry by entry.
     func check(_ label: String, analytic: Matrix, at point: Matrix, loss: (Matrix) -> Double) {
@@ -251,7 +251,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
             let step = cell.backward(da[0], cache: cell.forward(x[0], aPrev: a0).cache)
             #expect(step.dxt == g.dx[0] && step.daPrev == g.da0, "one step of the sequence backward is the cell backward")
         }
-        checkAll(cell, keys: RNNCell.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
+        checkAll(cell, keys: TextbookRNN.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
             weighted(c.forward(sequence: x, a0: a0).a, da)
         }
     }
@@ -265,7 +265,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
             let step = cell.backward(da[0], cache: cell.forward(x[0], cPrev: c0).cache)
             #expect(step.dxt == g.dx[0] && step.daPrev == g.da0, "one step of the sequence backward is the cell backward")
         }
-        checkAll(cell, keys: GRUCell.parameterKeys, x: x, state: c0, gradients: g) { c, x, c0 in
+        checkAll(cell, keys: TextbookGRU.parameterKeys, x: x, state: c0, gradients: g) { c, x, c0 in
             weighted(c.forward(sequence: x, c0: c0).c, da)
         }
     }
@@ -280,7 +280,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         let upstream = { Matrix(rows: 5, cols: 10, values: (0..<50).map { _ in Double(rng.uniform(-1, 1)) }) }
         let da = (0..<5).map { _ in upstream() }, dc = (0..<5).map { _ in upstream() }
         let g = cell.backward(sequence: da, dc: dc, caches: cell.forward(sequence: x, a0: a0).caches)
-        checkAll(cell, keys: LSTMCell.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
+        checkAll(cell, keys: TextbookLSTM.parameterKeys, x: x, state: a0, gradients: g) { c, x, a0 in
             let out = c.forward(sequence: x, a0: a0)
             return weighted(out.a, da) + weighted(out.c, dc)
         }
@@ -289,9 +289,9 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
 
 /// The seed cells converted to Recur's Float32 layers (PyTorch layout) compute the same
 /// states and gradients, and convert back.
-@Suite struct SeedLayoutTests {
+@Suite struct TextbookConversionTests {
     let f = SeedFixture.shared
-    let forward = SeedCellForwardTests()
+    let forward = TextbookForwardTests()
 
     /// T matrices [n, m] (seed: columns are examples) → [T, m, n] time-major rows.
     func timeMajor(_ seq: [Matrix]) -> Tensor {
@@ -304,7 +304,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
 
     /// The seed gradient of gate g from a layer's parameter gradients: [grad_hh | grad_ih] rows
     /// and grad bias_ih (which equals grad bias_hh here), times `sign`.
-    func gateGradient(_ layer: RecurrentLayer, gate g: Int, sign: Float = 1) -> (weight: Tensor, bias: Tensor) {
+    func gateGradient(_ layer: any RecurrentStack, gate g: Int, sign: Float = 1) -> (weight: Tensor, bias: Tensor) {
         let p = Dictionary(uniqueKeysWithValues: layer.namedParameters.map { ($0.name, $0.parameter.grad) })
         let H = layer.hiddenSize, rows = g * H..<(g + 1) * H
         let w = Matrix.sideBySide(Matrix(p["weight_hh_l0"]!.rows(rows)), Matrix(p["weight_ih_l0"]!.rows(rows)))
@@ -313,7 +313,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
 
     /// Runs `layer` on the cell's inputs and compares states and gradients with the cell's:
     /// `gates` maps the layer's PyTorch gate rows to the seed's names (sign -1: z = 1 - u).
-    func compare(_ layer: RecurrentLayer, x: [Matrix], initial: RecurrentState, states: [Matrix], upstream da: [Matrix],
+    func compare(_ layer: any RecurrentStack, x: [Matrix], initial: RecurrentState, states: [Matrix], upstream da: [Matrix],
                  gradients g: SequenceGradients, gates: [(name: String, sign: Float)], _ label: String) {
         let y = layer(timeMajor(x), initialState: initial)
         expectSame(y.output, states, label + " output")
@@ -345,7 +345,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         let layer = cell.layer()
         compare(layer, x: x, initial: RecurrentState(h: timeMajor([a0])), states: out.a, upstream: da,
                 gradients: rnnGradients, gates: [("a", 1)], "RNN")
-        expectSameParameters(RNNCell(layer: layer, Wya: cell.Wya, by: cell.by), cell, keys: RNNCell.parameterKeys)
+        expectSameParameters(TextbookRNN(layer: layer, Wya: cell.Wya, by: cell.by), cell, keys: TextbookRNN.parameterKeys)
     }
 
     @Test func lstm() {
@@ -358,7 +358,7 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         let layer = cell.layer()
         compare(layer, x: x, initial: RecurrentState(h: timeMajor([a0]), c: Tensor(zeros: [1, 10, 5])), states: out.a, upstream: da,
                 gradients: g, gates: [("i", 1), ("f", 1), ("c", 1), ("o", 1)], "LSTM")  // PyTorch order i, f, g, o
-        expectSameParameters(LSTMCell(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: LSTMCell.parameterKeys)
+        expectSameParameters(TextbookLSTM(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: TextbookLSTM.parameterKeys)
     }
 
     @Test func gru() {
@@ -372,6 +372,6 @@ func expectPrinted(_ actual: [Double], _ printed: String, _ label: String,
         #expect(!layer.resetAfter)
         compare(layer, x: x, initial: RecurrentState(h: timeMajor([c0])), states: out.c, upstream: da,
                 gradients: g, gates: [("r", 1), ("u", -1), ("c", 1)], "GRU")  // PyTorch order r, z = 1 - u, n
-        expectSameParameters(GRUCell(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: GRUCell.parameterKeys)
+        expectSameParameters(TextbookGRU(layer: layer, Wy: cell.Wy, by: cell.by), cell, keys: TextbookGRU.parameterKeys)
     }
 }

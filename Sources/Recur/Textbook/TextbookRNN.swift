@@ -10,12 +10,12 @@ import Foundation
 ///
 /// `init(layer:)` and `layer()` convert to and from Recur's `RNN` (PyTorch layout), which
 /// computes the same a⟨t⟩ in Float32.
-public struct RNNCell: Sendable {
+public struct TextbookRNN: Sendable {
     public var Wax: Matrix, Waa: Matrix, ba: Matrix, Wya: Matrix, by: Matrix
 
     public init(Wax: Matrix, Waa: Matrix, ba: Matrix, Wya: Matrix, by: Matrix) {
         precondition(Waa.shape == [Wax.rows, Wax.rows] && ba.shape == [Wax.rows, 1] && Wya.cols == Wax.rows && by.shape == [Wya.rows, 1],
-                     "RNNCell: Wax \(Wax.shape), Waa \(Waa.shape), ba \(ba.shape), Wya \(Wya.shape), by \(by.shape) do not fit together")
+                     "TextbookRNN: Wax \(Wax.shape), Waa \(Waa.shape), ba \(ba.shape), Wya \(Wya.shape), by \(by.shape) do not fit together")
         (self.Wax, self.Waa, self.ba, self.Wya, self.by) = (Wax, Waa, ba, Wya, by)
     }
 
@@ -25,7 +25,7 @@ public struct RNNCell: Sendable {
     }
 
     /// The parameters by their seed names, for generic code (gradient checks, optimisers).
-    public static var parameterKeys: [(name: String, key: WritableKeyPath<RNNCell, Matrix>)] {
+    public static var parameterKeys: [(name: String, key: WritableKeyPath<TextbookRNN, Matrix>)] {
         [("Wax", \.Wax), ("Waa", \.Waa), ("ba", \.ba)]
     }
 
@@ -38,9 +38,9 @@ public struct RNNCell: Sendable {
 
     /// One step back (`rnn_cell_backward`): daNext [n_a, m] is dL/da⟨t⟩.
     /// Returns dxt [n_x, m], daPrev [n_a, m] and "dWax", "dWaa", "dba".
-    public func backward(_ daNext: Matrix, cache: Cache) -> CellGradients {
+    public func backward(_ daNext: Matrix, cache: Cache) -> StepGradients {
         let dz = daNext * cache.aNext.map { 1 - $0 * $0 }
-        return CellGradients(dxt: Wax.transposed.dot(dz), daPrev: Waa.transposed.dot(dz),
+        return StepGradients(dxt: Wax.transposed.dot(dz), daPrev: Waa.transposed.dot(dz),
                              parameters: ["dWax": dz.dot(cache.xt.transposed),
                                           "dWaa": dz.dot(cache.aPrev.transposed),
                                           "dba": dz.rowSums])
@@ -69,7 +69,7 @@ public struct RNNCell: Sendable {
 }
 
 /// Gradients of one cell step: inputs, previous state(s), and parameters under seed names.
-public struct CellGradients: Sendable {
+public struct StepGradients: Sendable {
     /// dL/dxt [n_x, m].
     public var dxt: Matrix
     /// dL/da⟨t-1⟩ [n_a, m] (the GRU's state is c, so this is also its `dc_prev`).
@@ -103,7 +103,7 @@ public struct SequenceGradients: Sendable {
     /// LSTM's c), adding up the parameter gradients.
     static func backPropagate<Cache>(_ da: [Matrix], dc: [Matrix]? = nil, carriesCell: Bool = false,
                                      caches: [Cache], xShape: [Int],
-                                     step: (_ da: Matrix, _ dc: Matrix?, Cache) -> CellGradients) -> SequenceGradients {
+                                     step: (_ da: Matrix, _ dc: Matrix?, Cache) -> StepGradients) -> SequenceGradients {
         precondition(!da.isEmpty && da.count <= caches.count && (dc == nil || dc!.count == da.count),
                      "backward(sequence:): \(da.count) upstream gradients (dc: \(dc?.count ?? 0)) for \(caches.count) steps")
         var dx = Array(repeating: Matrix(zeros: xShape[0], xShape[1]), count: caches.count)

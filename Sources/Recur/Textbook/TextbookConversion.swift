@@ -11,7 +11,7 @@
 /// Going to a layer puts each bias in bias_ih and zeros in bias_hh; coming back adds the two.
 /// Only one-layer, one-direction layers convert (the seed's cells); the output weights Wy, by
 /// are not part of a recurrent layer and are kept as they are (pass them in).
-extension RecurrentLayer {
+extension RecurrentStack {
     fileprivate func tensor(_ name: String) -> Tensor? {
         namedParameters.first { $0.name == name }?.parameter.value
     }
@@ -65,11 +65,11 @@ extension Tensor {
     }
 }
 
-extension RNNCell {
+extension TextbookRNN {
     /// The seed cell of a 1-layer tanh `RNN`; Wya and by are the output layer's.
     public init(layer: RNN, Wya: Matrix, by: Matrix) {
-        layer.checkSeedShape("RNNCell(layer:)")
-        precondition(layer.activation == .tanh, "RNNCell(layer:): the seed's cell is tanh, the layer uses \(layer.activation)")
+        layer.checkSeedShape("TextbookRNN(layer:)")
+        precondition(layer.activation == .tanh, "TextbookRNN(layer:): the seed's cell is tanh, the layer uses \(layer.activation)")
         self.init(Wax: Matrix(layer.tensor("weight_ih_l0")!), Waa: Matrix(layer.tensor("weight_hh_l0")!),
                   ba: layer.seedBias(gate: 0), Wya: Wya, by: by)
     }
@@ -82,11 +82,11 @@ extension RNNCell {
     }
 }
 
-extension LSTMCell {
+extension TextbookLSTM {
     public init(layer: LSTM, Wy: Matrix, by: Matrix) {
-        layer.checkSeedShape("LSTMCell(layer:)")
+        layer.checkSeedShape("TextbookLSTM(layer:)")
         precondition(layer.activation == .tanh && layer.recurrentActivation == .sigmoid,
-                     "LSTMCell(layer:): the seed's cell uses sigmoid gates and tanh")
+                     "TextbookLSTM(layer:): the seed's cell uses sigmoid gates and tanh")
         // PyTorch gate order: i, f, g, o.
         self.init(Wf: layer.seedWeight(gate: 1), bf: layer.seedBias(gate: 1), Wi: layer.seedWeight(gate: 0), bi: layer.seedBias(gate: 0),
                   Wc: layer.seedWeight(gate: 2), bc: layer.seedBias(gate: 2), Wo: layer.seedWeight(gate: 3), bo: layer.seedBias(gate: 3),
@@ -100,13 +100,13 @@ extension LSTMCell {
     }
 }
 
-extension GRUCell {
+extension TextbookGRU {
     /// Needs `GRU(resetAfter: false)`: the seed applies the reset before the product.
     public init(layer: GRU, Wy: Matrix, by: Matrix) {
-        layer.checkSeedShape("GRUCell(layer:)")
-        precondition(!layer.resetAfter, "GRUCell(layer:): the seed's GRU resets before the product; use GRU(resetAfter: false)")
+        layer.checkSeedShape("TextbookGRU(layer:)")
+        precondition(!layer.resetAfter, "TextbookGRU(layer:): the seed's GRU resets before the product; use GRU(resetAfter: false)")
         precondition(layer.activation == .tanh && layer.recurrentActivation == .sigmoid,
-                     "GRUCell(layer:): the seed's cell uses sigmoid gates and tanh")
+                     "TextbookGRU(layer:): the seed's cell uses sigmoid gates and tanh")
         // PyTorch gate order: r, z, n; u = 1 - z.
         self.init(Wu: -1 * layer.seedWeight(gate: 1), bu: -1 * layer.seedBias(gate: 1),
                   Wr: layer.seedWeight(gate: 0), br: layer.seedBias(gate: 0),

@@ -10,7 +10,7 @@ import Foundation
 /// Wy [n_y, n_a], by [n_y, 1]. PyTorch's `nn.LSTM` is the same cell with the gates in the
 /// order i, f, g (= c̃), o and separate input and recurrent weights; `init(layer:)` and
 /// `layer()` convert.
-public struct LSTMCell: Sendable {
+public struct TextbookLSTM: Sendable {
     public var Wf: Matrix, bf: Matrix, Wi: Matrix, bi: Matrix, Wc: Matrix, bc: Matrix
     public var Wo: Matrix, bo: Matrix, Wy: Matrix, by: Matrix
 
@@ -18,9 +18,9 @@ public struct LSTMCell: Sendable {
                 Wo: Matrix, bo: Matrix, Wy: Matrix, by: Matrix) {
         for (w, b) in [(Wi, bi), (Wc, bc), (Wo, bo)] {
             precondition(w.shape == Wf.shape && b.shape == bf.shape && bf.shape == [Wf.rows, 1] && Wf.cols > Wf.rows,
-                         "LSTMCell: gate weights \(w.shape) vs \(Wf.shape) and biases \(b.shape) vs \(bf.shape) must match, [n_a, n_a + n_x] and [n_a, 1]")
+                         "TextbookLSTM: gate weights \(w.shape) vs \(Wf.shape) and biases \(b.shape) vs \(bf.shape) must match, [n_a, n_a + n_x] and [n_a, 1]")
         }
-        precondition(Wy.cols == Wf.rows && by.shape == [Wy.rows, 1], "LSTMCell: Wy \(Wy.shape) and by \(by.shape) must be [n_y, \(Wf.rows)] and [n_y, 1]")
+        precondition(Wy.cols == Wf.rows && by.shape == [Wy.rows, 1], "TextbookLSTM: Wy \(Wy.shape) and by \(by.shape) must be [n_y, \(Wf.rows)] and [n_y, 1]")
         (self.Wf, self.bf, self.Wi, self.bi, self.Wc, self.bc) = (Wf, bf, Wi, bi, Wc, bc)
         (self.Wo, self.bo, self.Wy, self.by) = (Wo, bo, Wy, by)
     }
@@ -28,7 +28,7 @@ public struct LSTMCell: Sendable {
     public var hiddenSize: Int { Wf.rows }
     public var inputSize: Int { Wf.cols - Wf.rows }
 
-    public static var parameterKeys: [(name: String, key: WritableKeyPath<LSTMCell, Matrix>)] {
+    public static var parameterKeys: [(name: String, key: WritableKeyPath<TextbookLSTM, Matrix>)] {
         [("Wf", \.Wf), ("bf", \.bf), ("Wi", \.Wi), ("bi", \.bi), ("Wc", \.Wc), ("bc", \.bc), ("Wo", \.Wo), ("bo", \.bo)]
     }
 
@@ -54,7 +54,7 @@ public struct LSTMCell: Sendable {
 
     /// One step back: daNext and dcNext [n_a, m] are dL/da⟨t⟩ and dL/dc⟨t⟩ from above.
     /// Returns dxt, daPrev, dcPrev and "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo".
-    public func backward(_ daNext: Matrix, dcNext: Matrix, cache k: Cache) -> CellGradients {
+    public func backward(_ daNext: Matrix, dcNext: Matrix, cache k: Cache) -> StepGradients {
         let tanhC = k.cNext.map(tanh)
         let dc = dcNext + daNext * k.ot * tanhC.map { 1 - $0 * $0 }
         let dot = daNext * tanhC * k.ot.map { $0 * (1 - $0) }
@@ -64,7 +64,7 @@ public struct LSTMCell: Sendable {
         let concatT = Matrix.stacked(k.aPrev, k.xt).transposed
         let dConcat = Wf.transposed.dot(dft) + Wi.transposed.dot(dit) + Wc.transposed.dot(dcct) + Wo.transposed.dot(dot)
         let n = hiddenSize
-        return CellGradients(
+        return StepGradients(
             dxt: dConcat.rows(n..<dConcat.rows), daPrev: dConcat.rows(0..<n), dcPrev: dc * k.ft,
             parameters: ["dWf": dft.dot(concatT), "dbf": dft.rowSums, "dWi": dit.dot(concatT), "dbi": dit.rowSums,
                          "dWc": dcct.dot(concatT), "dbc": dcct.rowSums, "dWo": dot.dot(concatT), "dbo": dot.rowSums])

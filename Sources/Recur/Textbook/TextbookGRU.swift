@@ -16,23 +16,23 @@ import Foundation
 /// in dr (it multiplies by Wc·c⟨t-1⟩ elementwise instead of back-propagating through Wc),
 /// so its printed dxt, da_prev, dbr and the whole-sequence values that depend on them
 /// differ from these; see docs/seed-004.md.
-public struct GRUCell: Sendable {
+public struct TextbookGRU: Sendable {
     public var Wu: Matrix, bu: Matrix, Wr: Matrix, br: Matrix, Wc: Matrix, bc: Matrix
     public var Wy: Matrix, by: Matrix
 
     public init(Wu: Matrix, bu: Matrix, Wr: Matrix, br: Matrix, Wc: Matrix, bc: Matrix, Wy: Matrix, by: Matrix) {
         for (w, b) in [(Wr, br), (Wc, bc)] {
             precondition(w.shape == Wu.shape && b.shape == bu.shape && bu.shape == [Wu.rows, 1] && Wu.cols > Wu.rows,
-                         "GRUCell: gate weights \(w.shape) vs \(Wu.shape) and biases \(b.shape) vs \(bu.shape) must match, [n_a, n_a + n_x] and [n_a, 1]")
+                         "TextbookGRU: gate weights \(w.shape) vs \(Wu.shape) and biases \(b.shape) vs \(bu.shape) must match, [n_a, n_a + n_x] and [n_a, 1]")
         }
-        precondition(Wy.cols == Wu.rows && by.shape == [Wy.rows, 1], "GRUCell: Wy \(Wy.shape) and by \(by.shape) must be [n_y, \(Wu.rows)] and [n_y, 1]")
+        precondition(Wy.cols == Wu.rows && by.shape == [Wy.rows, 1], "TextbookGRU: Wy \(Wy.shape) and by \(by.shape) must be [n_y, \(Wu.rows)] and [n_y, 1]")
         (self.Wu, self.bu, self.Wr, self.br, self.Wc, self.bc, self.Wy, self.by) = (Wu, bu, Wr, br, Wc, bc, Wy, by)
     }
 
     public var hiddenSize: Int { Wu.rows }
     public var inputSize: Int { Wu.cols - Wu.rows }
 
-    public static var parameterKeys: [(name: String, key: WritableKeyPath<GRUCell, Matrix>)] {
+    public static var parameterKeys: [(name: String, key: WritableKeyPath<TextbookGRU, Matrix>)] {
         [("Wu", \.Wu), ("bu", \.bu), ("Wr", \.Wr), ("br", \.br), ("Wc", \.Wc), ("bc", \.bc)]
     }
 
@@ -54,7 +54,7 @@ public struct GRUCell: Sendable {
 
     /// One step back (`gru_cell_backward`, corrected): daNext [n_a, m] is dL/dc⟨t⟩.
     /// Returns dxt, daPrev (= dc_prev) and "dWu", "dbu", "dWr", "dbr", "dWc", "dbc".
-    public func backward(_ daNext: Matrix, cache k: Cache) -> CellGradients {
+    public func backward(_ daNext: Matrix, cache k: Cache) -> StepGradients {
         let n = hiddenSize
         let dPreC = daNext * k.ut * k.cct.map { 1 - $0 * $0 }
         let dPreU = daNext * (k.cct - k.cPrev) * k.ut.map { $0 * (1 - $0) }
@@ -65,7 +65,7 @@ public struct GRUCell: Sendable {
         let dConcat = Wu.transposed.dot(dPreU) + Wr.transposed.dot(dPreR)
         let dcPrev = daNext * k.ut.map { 1 - $0 } + dResetC * k.rt + dConcat.rows(0..<n)
         let dxt = dResetConcat.rows(n..<dResetConcat.rows) + dConcat.rows(n..<dConcat.rows)
-        return CellGradients(
+        return StepGradients(
             dxt: dxt, daPrev: dcPrev,
             parameters: ["dWu": dPreU.dot(concatT), "dbu": dPreU.rowSums, "dWr": dPreR.dot(concatT), "dbr": dPreR.rowSums,
                          "dWc": dPreC.dot(Matrix.stacked(k.rt * k.cPrev, k.xt).transposed), "dbc": dPreC.rowSums])

@@ -1,0 +1,53 @@
+/// What models need of a recurrent stack whatever its cell: `RecurrentLayer<Cell>` for any
+/// cell conforms. Shapes as in `RecurrentLayer`.
+public protocol RecurrentStack: Layer {
+    var inputSize: Int { get }
+    /// H: the cell's hidden size.
+    var hiddenSize: Int { get }
+    /// Width of each direction's output and of h (H, or P for a projected LSTM).
+    var outputSize: Int { get }
+    var layers: Int { get }
+    var bidirectional: Bool { get }
+    var directions: Int { get }
+    var dropout: Float { get }
+    var batchFirst: Bool { get }
+    var bias: RecurrentBias { get }
+    var initialization: RecurrentInitialization { get }
+    /// The cell's carried state (h first).
+    var stateComponents: [StateComponent] { get }
+    /// Nonlinearities the cell applies.
+    var activations: [Activation] { get }
+    var inputDropout: Float { get set }
+    var recurrentDropout: Float { get set }
+    var training: Bool { get set }
+    var rng: RandomGenerator { get set }
+    var parallelDirections: Bool? { get set }
+
+    func callAsFunction(_ x: Tensor, lengths: [Int]?, initialState: RecurrentState?) -> RecurrentOutput
+    @discardableResult
+    func backward(outputGradient: Tensor?, stateGradient: RecurrentState?) -> (input: Tensor, initialState: RecurrentState)
+}
+
+extension RecurrentStack {
+    public func callAsFunction(_ x: Tensor, lengths: [Int]? = nil) -> RecurrentOutput {
+        callAsFunction(x, lengths: lengths, initialState: nil)
+    }
+
+    public func callAsFunction(_ x: Tensor, initialState: RecurrentState?) -> RecurrentOutput {
+        callAsFunction(x, lengths: nil, initialState: initialState)
+    }
+
+    @discardableResult
+    public func backward(outputGradient: Tensor?) -> (input: Tensor, initialState: RecurrentState) {
+        backward(outputGradient: outputGradient, stateGradient: nil)
+    }
+
+    /// A zero state for a batch of B: every component [L*D, B, width].
+    public func zeroState(batch: Int) -> RecurrentState {
+        RecurrentState(stateComponents.map { Tensor(zeros: [layers * directions, batch, $0.width]) })
+    }
+}
+
+extension RecurrentLayer {
+    public var activations: [Activation] { cell.activations }
+}
