@@ -122,6 +122,8 @@ public final class DirectionPass: @unchecked Sendable {
     var finalIndex: Int { reverse ? 0 : T }
     /// The states (component k) that fed steps 0..<T, one [T*B, w_k] block.
     public func previousStates(_ k: Int) -> UnsafeMutablePointer<Float> { reverse ? state(k, 1) : state(k, 0) }
+    /// The states (component k) that steps 0..<T produced, one [T*B, w_k] block.
+    public func nextStates(_ k: Int) -> UnsafeMutablePointer<Float> { reverse ? state(k, 0) : state(k, 1) }
     /// What the recurrent products of all steps multiplied: `previousStates(0)`, or the masked
     /// copies under recurrent dropout. [T*B, w_0].
     public var recurrentInputs: UnsafeMutablePointer<Float> { recurrentMask != nil ? maskedInputs : previousStates(0) }
