@@ -15,7 +15,8 @@ import Testing
     }
 
     static let cells = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before",
-                        "lstm-keras", "gru-keras", "rnn-sigmoid-single-bias", "lstm-relu", "gru-relu"]
+                        "lstm-keras", "gru-keras", "rnn-sigmoid-single-bias", "lstm-relu", "gru-relu",
+                        "lstm-projection", "lstm-projection-keras", "lstm-peephole", "rnn-identity", "gru-orthogonal"]
     static let cases: [Case] = cells.flatMap { c in
         [1, 2].flatMap { l in [false, true].flatMap { b in [false, true].map { Case(cell: c, layers: l, bidirectional: b, lengthsAndState: $0) } } }
     }
@@ -38,20 +39,35 @@ import Testing
         case "gru-keras":
             return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, bias: .single,
                        resetAfter: false, initialization: .keras, seed: 18)
+        case "lstm-projection":
+            return LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout, projectionSize: 3, seed: 22)
+        case "lstm-projection-keras":
+            return LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, bias: .single, projectionSize: 2,
+                        initialization: .keras, seed: 23)
+        case "lstm-peephole":
+            return RecurrentLayer(cell: PeepholeLSTMCell(hiddenSize: H), inputSize: I, layers: layers, bidirectional: bidirectional,
+                                  dropout: dropout, seed: 24)
+        case "rnn-identity":
+            // IRNN: relu with identity recurrent weights (and the same check with tanh, which has no kinks).
+            return RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, activation: .tanh, dropout: dropout,
+                       initialization: .identity, identityScale: 0.9, seed: 25)
+        case "gru-orthogonal":
+            return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout,
+                       initialization: .orthogonal, seed: 26)
         default: fatalError("unknown cell \(cell)")
         }
     }
 
     static func check(_ layer: any RecurrentStack, label: String, lengths: [Int]?, withState: Bool, T: Int = 5, B: Int = 3) {
         var rng = RandomGenerator(seed: 21)
-        let H = layer.hiddenSize, D = layer.directions, L = layer.layers
+        let H = layer.outputSize, D = layer.directions, L = layer.layers, C = layer.stateComponents.last!.width
         let xShape = layer.batchFirst ? [B, T, layer.inputSize] : [T, B, layer.inputSize]
         let x = randomTensor(xShape, &rng)
-        let hasC = layer is LSTM
-        let h0 = randomTensor([L * D, B, H], &rng), c0 = randomTensor([L * D, B, H], &rng)
+        let hasC = layer.stateComponents.count == 2
+        let h0 = randomTensor([L * D, B, H], &rng), c0 = randomTensor([L * D, B, C], &rng)
         let state = withState ? RecurrentState(h: h0, c: hasC ? c0 : nil) : nil
         let outShape = layer.batchFirst ? [B, T, D * H] : [T, B, D * H]
-        let wo = randomTensor(outShape, &rng), wh = randomTensor([L * D, B, H], &rng), wc = randomTensor([L * D, B, H], &rng)
+        let wo = randomTensor(outShape, &rng), wh = randomTensor([L * D, B, H], &rng), wc = randomTensor([L * D, B, C], &rng)
         let dropoutRNG = layer.rng
         func loss() -> Double {
             layer.rng = dropoutRNG  // the same dropout masks on every evaluation
@@ -86,6 +102,16 @@ import Testing
     @Test func betweenLayerDropout() {
         Self.check(Self.make("lstm", layers: 3, bidirectional: true, dropout: 0.3), label: "lstm dropout", lengths: nil, withState: true)
         Self.check(Self.make("gru", layers: 2, bidirectional: false, dropout: 0.5), label: "gru dropout", lengths: [2, 5, 5], withState: false)
+    }
+
+    /// Every cell and option added on the open seam, with everything at once: 2 layers, both
+    /// directions, lengths, an initial state, and between-layer, input and recurrent dropout.
+    @Test(arguments: ["lstm-projection", "lstm-peephole", "rnn-identity", "gru-orthogonal"])
+    func newCellsWithDropout(_ cell: String) {
+        let layer = Self.make(cell, layers: 2, bidirectional: true, dropout: 0.3)
+        layer.inputDropout = 0.2
+        layer.recurrentDropout = 0.25
+        Self.check(layer, label: cell + " dropout", lengths: [5, 2, 4], withState: true)
     }
 
     @Test func batchFirst() {
