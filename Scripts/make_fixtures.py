@@ -12,6 +12,9 @@ with respect to the input, the initial state and every parameter. Inputs and wei
 float32 values; the reference runs in float64 so that the fixture is PyTorch's exact answer.
 Variable lengths use pack_padded_sequence(enforce_sorted=False) / pad_packed_sequence.
 
+Projected LSTM fixtures (`lstm_proj3_*`, `nn.LSTM(proj_size=3)`, H = 6): 1 and 2 layers, uni-
+and bidirectional, full and variable lengths, time-major; h is [L*D, B, 3], c [L*D, B, 6].
+
 Long-sequence fixtures (`*_digits_T50`, `*_digits_T100`): seed 001's digit inputs and
 initialisation, where the gates saturate, at 50 and 100 steps.
 
@@ -35,7 +38,7 @@ def f32(t):
     return t.float().double()
 
 
-def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, seed, long_digits=None):
+def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, seed, long_digits=None, proj=0):
     """long_digits=(T, H): seed 001's regime instead of the small random case: T steps of
     digit inputs 0..9 (input size 1, saturating the gates) and its initialisation, W_ih
     U(±1/sqrt(input)), W_hh U(±1/sqrt(H)), zero biases."""
@@ -48,7 +51,7 @@ def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, s
     if cell == "rnn":
         m = torch.nn.RNN(nonlinearity=nonlinearity, **kwargs)
     elif cell == "lstm":
-        m = torch.nn.LSTM(**kwargs)
+        m = torch.nn.LSTM(proj_size=proj, **kwargs)
     else:
         m = torch.nn.GRU(**kwargs)
     m = m.double()
@@ -66,13 +69,14 @@ def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, s
         x = torch.randint(0, 10, shape, generator=g).double()
     else:
         x = f32(torch.randn(shape, generator=g, dtype=torch.float64))
-    h0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64))
+    P = proj or H
+    h0 = f32(torch.randn(layers * D, B, P, generator=g, dtype=torch.float64))
     c0 = f32(torch.randn(layers * D, B, H, generator=g, dtype=torch.float64))
     lengths = [5, 2, 4] if var_len else [T] * B
-    out_shape = (B, T, D * H) if batch_first else (T, B, D * H)
+    out_shape = (B, T, D * P) if batch_first else (T, B, D * P)
     w_out = f32(torch.randn(out_shape, generator=g, dtype=torch.float64))
     w_h = f32(torch.randn(h0.shape, generator=g, dtype=torch.float64))
-    w_c = f32(torch.randn(h0.shape, generator=g, dtype=torch.float64))
+    w_c = f32(torch.randn(c0.shape, generator=g, dtype=torch.float64))
 
     def run(model, dtype):
         """Outputs, final states and the gradients of the fixed loss, in `dtype`."""
@@ -112,7 +116,9 @@ def recurrent_fixture(cell, nonlinearity, layers, bidir, var_len, batch_first, s
     meta = {"cell": cell, "nonlinearity": nonlinearity, "layers": layers, "bidirectional": int(bidir),
             "batch_first": int(batch_first), "input_size": I, "hidden_size": H, "steps": T, "batch": B,
             "lengths": json.dumps(lengths if var_len else None), "loss": float(loss.detach())}
-    name = f"{cell}{'_relu' if nonlinearity == 'relu' else ''}_l{layers}_{'bi' if bidir else 'uni'}" \
+    if proj:
+        meta["proj_size"] = proj
+    name = f"{cell}{'_relu' if nonlinearity == 'relu' else ''}{f'_proj{proj}' if proj else ''}_l{layers}_{'bi' if bidir else 'uni'}" \
            f"_{'var' if var_len else 'full'}_{'bf' if batch_first else 'tm'}"
     if long_digits:
         name += f"_digits_T{T}"
@@ -156,6 +162,12 @@ def main():
     for cell, layers, T in (("lstm", 1, 50), ("gru", 1, 50), ("lstm", 2, 100)):
         seed += 1
         names.append(recurrent_fixture(cell, "tanh", layers, False, False, False, seed, long_digits=(T, 32)))
+    # LSTM with a projection (proj_size 3 < hidden 6).
+    for layers in (1, 2):
+        for bidir in (False, True):
+            for var_len in (False, True):
+                seed += 1
+                names.append(recurrent_fixture("lstm", "tanh", layers, bidir, var_len, False, seed, proj=3))
     O = torch.optim
     opts = {
         "sgd": lambda p: (O.SGD(p, lr=0.1), {"kind": "sgd", "lr": 0.1}),

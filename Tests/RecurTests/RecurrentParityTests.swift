@@ -8,7 +8,7 @@ import Testing
     static let names = fixtureNames(in: "torch").filter { !$0.hasPrefix("optim_") }
 
     @Test func fixturesArePresent() {
-        #expect(Self.names.count == 55, "expected 55 recurrent fixtures, found \(Self.names.count)")
+        #expect(Self.names.count == 63, "expected 63 recurrent fixtures, found \(Self.names.count)")
     }
 
     @Test(arguments: names)
@@ -20,7 +20,9 @@ import Testing
         let lengths = try JSONDecoder().decode([Int]?.self, from: Data(m["lengths"]!.utf8))
         let layer: any RecurrentStack
         switch cell {
-        case "lstm": layer = LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, batchFirst: batchFirst)
+        case "lstm":
+            layer = LSTM(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, batchFirst: batchFirst,
+                         projectionSize: Int(m["proj_size"] ?? "0")!)
         case "gru": layer = GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, batchFirst: batchFirst)
         default:
             layer = RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional,
