@@ -28,7 +28,32 @@ import Testing
             layer = RNN(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional,
                         activation: m["nonlinearity"] == "relu" ? .relu : .tanh, batchFirst: batchFirst)
         }
-        let torchNames = Set(f.names.filter { $0.hasPrefix("weight_") || $0.hasPrefix("bias_") })
+        try Self.expectMatches(layer, f, lengths: lengths, name)
+    }
+
+    /// The cells PyTorch has no module for, against float64 references written from their
+    /// equations (Scripts/make_cell_fixtures.py): peephole and layer-normalised LSTMs.
+    @Test(arguments: fixtureNames(in: "cells"))
+    func matchesReference(_ name: String) throws {
+        let f = try Safetensors(contentsOf: fixtureURL("cells/\(name).safetensors"))
+        let m = f.metadata
+        let layers = Int(m["layers"]!)!, bidirectional = m["bidirectional"] == "1", I = Int(m["input_size"]!)!, H = Int(m["hidden_size"]!)!
+        let lengths = try JSONDecoder().decode([Int]?.self, from: Data(m["lengths"]!.utf8))
+        let layer: any RecurrentStack = m["cell"] == "peephole"
+            ? RecurrentLayer(cell: PeepholeLSTMCell(hiddenSize: H), inputSize: I, layers: layers, bidirectional: bidirectional)
+            : RecurrentLayer(cell: LayerNormLSTMCell(hiddenSize: H), inputSize: I, layers: layers, bidirectional: bidirectional)
+        try Self.expectMatches(layer, f, lengths: lengths, name)
+    }
+
+    @Test func referenceFixturesArePresent() {
+        #expect(fixtureNames(in: "cells").count == 4)
+    }
+
+    /// Loads the fixture's parameters into `layer` (their names must be the layer's), runs it
+    /// forward and backward with the fixture's loss, and compares everything.
+    static func expectMatches(_ layer: any RecurrentStack, _ f: Safetensors, lengths: [Int]?, _ name: String) throws {
+        let hasC = layer.stateComponents.count == 2
+        let torchNames = Set(f.names.filter { $0.hasPrefix("weight_") || $0.hasPrefix("bias_") || $0.hasPrefix("ln_") })
         #expect(Set(layer.namedParameters.map(\.name)) == torchNames, "parameter names differ from PyTorch's")
         for (pname, p) in layer.namedParameters {
             let t = try #require(f[pname], "fixture lacks \(pname)")
@@ -40,14 +65,14 @@ import Testing
         let check = { (actual: Tensor, key: String) in Self.expectExact(actual, f, key, "\(name) \(key)") }
         check(result.output, "output")
         check(result.state.h, "h_n")
-        if cell == "lstm" { check(result.state.c!, "c_n") }
+        if hasC { check(result.state.c!, "c_n") }
 
         layer.zeroGrad()
         let grads = layer.backward(outputGradient: f["grad_output"]!,
                                    stateGradient: RecurrentState(h: f["grad_h_n"]!, c: f["grad_c_n"]))
         check(grads.input, "grad_x")
         check(grads.initialState.h, "grad_h0")
-        if cell == "lstm" { check(grads.initialState.c!, "grad_c0") }
+        if hasC { check(grads.initialState.c!, "grad_c0") }
         for (pname, p) in layer.namedParameters { check(p.grad, "grad." + pname) }
     }
 
