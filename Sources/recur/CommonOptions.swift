@@ -49,7 +49,22 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// `--proj-size`, for every command that builds an LSTM.
+struct ProjectionOption: ParsableArguments {
+    @Option(help: "LSTM projection size P (PyTorch proj_size): h and the outputs get width P < --hidden. --cell lstm only; 0: none.")
+    var projSize: Int = 0
+
+    func validate(cell: CellType, hidden: Int) throws {
+        guard projSize != 0 else { return }
+        guard cell == .lstm else { throw ValidationError("--proj-size is for --cell lstm, not \(cell.rawValue)") }
+        guard projSize > 0 && projSize < hidden else {
+            throw ValidationError("--proj-size must be between 1 and --hidden - 1 (\(hidden - 1)), got \(projSize)")
+        }
+    }
+}
+
 extension CellType: ExpressibleByArgument {}
+extension RecurrentInitialization: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension PalindromeDataset.Encoding: ExpressibleByArgument {}
 extension PalindromeExperiment.Initialization: ExpressibleByArgument {}

@@ -18,7 +18,7 @@ struct PalindromeCommand: ParsableCommand {
     @Flag(help: "Bidirectional layers.") var bidirectional = false
     @Option(help: "Dropout between stacked layers.") var dropout: Float = 0
     @Option(help: "Input encoding: scalar (the seed's input_dim 1) or onehot.") var encoding: PalindromeDataset.Encoding = .scalar
-    @Option(name: .customLong("init"), help: "Initialisation: seed (U(±1/sqrt(fan_in)), zero biases) or pytorch.")
+    @Option(name: .customLong("init"), help: "Initialisation: seed (U(±1/sqrt(fan_in)), zero biases), pytorch, orthogonal (recurrent weights), or identity (IRNN, for rnn-relu).")
     var initialization: PalindromeExperiment.Initialization = .seed
     @Option(help: "Optimizer.") var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.") var lr: Float = 1e-3
@@ -35,9 +35,11 @@ struct PalindromeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Save the training state here at every log point (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
     @Option(help: ArgumentHelp("Continue a run from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @Option(help: "Runs of --sweep at once (default: the cores, at most 2). Results do not depend on it.") var jobs: Int?
+    @OptionGroup var projection: ProjectionOption
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try projection.validate(cell: cell, hidden: hidden)
         guard (1...10_000).contains(length) else { throw ValidationError("--length must be 1...10000, got \(length)") }
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
         guard layers >= 1 else { throw ValidationError("--layers must be at least 1, got \(layers)") }
@@ -58,7 +60,7 @@ struct PalindromeCommand: ParsableCommand {
     }
 
     func sweepCells() throws -> [CellType] {
-        try parseList(cells, option: "--cells", expected: "a comma-separated list of rnn, rnn-relu, lstm, gru") { CellType(rawValue: $0) }
+        try parseList(cells, option: "--cells", expected: "a comma-separated list of " + CellType.allCases.map(\.rawValue).joined(separator: ", ")) { CellType(rawValue: $0) }
     }
 
     func sweepLengths() throws -> [Int] {
@@ -74,6 +76,7 @@ struct PalindromeCommand: ParsableCommand {
         e.hidden = hidden
         e.layers = layers
         e.bidirectional = bidirectional
+        e.projectionSize = cell == .lstm ? projection.projSize : 0
         e.dropout = dropout
         e.encoding = encoding
         e.initialization = initialization
@@ -110,7 +113,7 @@ struct PalindromeCommand: ParsableCommand {
         let experiments = plan.map { experiment(cell: $0.cell, length: $0.length) }
         let dirs = try plan.map { try out.subdirectory("\($0.cell.rawValue)-N\($0.length)") }
         let workers = max(1, min(jobs ?? min(2, ProcessInfo.processInfo.activeProcessorCount), plan.count))
-        let cost: (Int) -> Int = { (plan[$0].cell == .lstm || plan[$0].cell == .gru ? 5 : 1) * plan[$0].length }
+        let cost: (Int) -> Int = { (plan[$0].cell.gateCount > 1 ? 5 : 1) * plan[$0].length }
         let queue = SweepQueue(order: plan.indices.sorted { cost($0) > cost($1) }, count: plan.count)
         let (quiet, every, stepCount) = (common.quiet, logEvery * 10, steps)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -18,6 +18,9 @@ struct SpeechCommand: ParsableCommand {
     @Option(help: "Cell.") var cell: CellType = .lstm
     @Option(help: "Hidden units.") var hidden: Int = 32
     @Option(help: "Stacked layers.") var layers: Int = 3
+    @Option(name: .customLong("init"), help: "Recurrent initialisation: pytorch, keras, fan-in, orthogonal, identity (IRNN, for rnn-relu).")
+    var initialization: RecurrentInitialization = .pytorch
+    @OptionGroup var projection: ProjectionOption
     @Option(help: "Epochs.") var epochs: Int = 5
     @Option(help: "Clips per batch.") var batchSize: Int = 100
     @Option(help: "Learning rate (Adam).") var lr: Float = 0.003
@@ -33,6 +36,7 @@ struct SpeechCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try projection.validate(cell: cell, hidden: hidden)
         guard hidden >= 1, layers >= 1, epochs >= 1, batchSize >= 1, validateEvery >= 1 else {
             throw ValidationError("--hidden, --layers, --epochs, --batch-size and --validate-every must be at least 1")
         }
@@ -53,6 +57,7 @@ struct SpeechCommand: ParsableCommand {
         (base.model, base.cell, base.hidden, base.layers, base.epochs, base.batchSize) = (model, cell, hidden, layers, epochs, batchSize)
         (base.learningRate, base.validateEvery, base.seed, base.sampleRate) = (lr, validateEvery, common.seed, sampleRate)
         (base.coefficients, base.fftSize, base.hop, base.melBands) = (nMfcc, nFft, hop, nMels)
+        (base.projectionSize, base.initialization) = (projection.projSize, initialization)
         let start = Date()
         let train = try base.features(dataset.train), valid = try base.features(dataset.valid), test = try base.features(dataset.test)
         let clips = dataset.train.count + dataset.valid.count + dataset.test.count
@@ -62,7 +67,7 @@ struct SpeechCommand: ParsableCommand {
         if compare {
             runs = [SpeechExperiment.Model.rnn, .bidir].flatMap { m in [CellType.lstm, .gru, .rnn, .rnnRelu].map { c in
                 var e = base
-                (e.model, e.cell) = (m, c)
+                (e.model, e.cell, e.projectionSize) = (m, c, c == .lstm ? base.projectionSize : 0)
                 return e
             } }
         }

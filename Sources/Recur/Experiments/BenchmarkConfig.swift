@@ -30,7 +30,7 @@ public struct BenchmarkConfig: Sendable {
 
     static func classifier(_ name: String, cell: CellType, input: Int, T: Int, H: Int, B: Int, layers: Int, bidirectional: Bool,
                            classes: Int, clip: Float, inference: Bool = false) -> BenchmarkConfig {
-        let gates = cell == .lstm ? 4 : cell == .gru ? 3 : 1, D = bidirectional ? 2 : 1
+        let gates = cell.gateCount, D = bidirectional ? 2 : 1
         let flops = recurrentFLOPs(T, B, input, H, gates: gates, layers: layers, directions: D) + 2 * Double(B * D * H * classes)
         return BenchmarkConfig(name: name, itemsPerStep: B, itemUnit: "sequences", forwardFLOPs: flops, inference: inference) {
             var rng = RandomGenerator(seed: 1)
@@ -55,7 +55,7 @@ public struct BenchmarkConfig: Sendable {
     }
 
     static func languageModel(_ name: String, cell: CellType, size: Int, dropout: Float, inference: Bool = false) -> BenchmarkConfig {
-        let (V, T, B, L) = (10_000, 35, 20, 2), gates = cell == .lstm ? 4 : 3
+        let (V, T, B, L) = (10_000, 35, 20, 2), gates = cell.gateCount
         let flops = recurrentFLOPs(T, B, size, size, gates: gates, layers: L, directions: 1) + 2 * Double(T * B * size * V)
         return BenchmarkConfig(name: name, itemsPerStep: T * B, itemUnit: "tokens", forwardFLOPs: flops, inference: inference) {
             let model = LanguageModel(cell: cell, vocabularySize: V, embeddingSize: size, hiddenSize: size, layers: L, dropout: dropout, seed: 3)

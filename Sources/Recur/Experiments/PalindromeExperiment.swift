@@ -9,6 +9,20 @@ public struct PalindromeExperiment: Sendable {
         case seed
         /// PyTorch's `nn.RNN/LSTM/GRU` + `nn.Linear` defaults.
         case pytorch
+        /// PyTorch's, with orthogonal recurrent weights.
+        case orthogonal
+        /// IRNN (Le et al. 2015; seed 003's remedy for vanishing gradients, meant for rnn-relu):
+        /// identity recurrent weights, input weights N(0, 0.001²), zero biases; PyTorch's head.
+        case identity
+
+        var recurrent: RecurrentInitialization {
+            switch self {
+            case .seed: return .fanIn
+            case .pytorch: return .pytorch
+            case .orthogonal: return .orthogonal
+            case .identity: return .identity
+            }
+        }
     }
 
     public var cell: CellType = .lstm
@@ -17,6 +31,8 @@ public struct PalindromeExperiment: Sendable {
     public var hidden = 128
     public var layers = 1
     public var bidirectional = false
+    /// An LSTM's projection size (PyTorch `proj_size`); 0: none.
+    public var projectionSize = 0
     public var dropout: Float = 0
     public var encoding: PalindromeDataset.Encoding = .scalar
     public var initialization: Initialization = .seed
@@ -55,7 +71,7 @@ public struct PalindromeExperiment: Sendable {
             ("lr", JSON(learningRate)), ("lr_step", lrStep.map { JSON($0) } ?? .null), ("lr_gamma", JSON(lrGamma)),
             ("clip", JSON(clip)), ("batch_size", JSON(batchSize)), ("steps", JSON(steps)),
             ("seed", JSON(Int(seed))), ("test_batches", JSON(testBatches)), ("threads", JSON(BLAS.threads)),
-        ])
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
 
     public struct LogPoint: Sendable, Codable {
@@ -115,7 +131,8 @@ public struct PalindromeExperiment: Sendable {
         let x = Tensor(zeros: [length, batchSize, data.inputSize])
         let format = "recur-palindrome-1", identity = TrainingCheckpoint.identity(config)
         let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
-                                       bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias)
+                                       bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias,
+                                       projectionSize: projectionSize)
         var state = Progress()
         if let resume {
             let saved = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
@@ -188,11 +205,11 @@ public struct PalindromeExperiment: Sendable {
         let initSeed = initRNG.next()
         let recurrent = cell.makeLayer(inputSize: inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, dropout: dropout,
-                                       bias: initialization == .seed ? .single : .separate,
-                                       initialization: initialization == .seed ? .fanIn : .pytorch, seed: initSeed)
+                                       bias: initialization == .seed ? .single : .separate, projectionSize: projectionSize,
+                                       initialization: initialization.recurrent, seed: initSeed)
         let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
         if initialization == .seed {
-            let k = 1 / Float(recurrent.directions * hidden).squareRoot()
+            let k = 1 / Float(recurrent.directions * recurrent.outputSize).squareRoot()
             initRNG.fillUniform(model.head.weight.value, -k, k)
             model.head.bias!.value.zero()
         }

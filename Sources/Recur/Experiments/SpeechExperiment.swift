@@ -11,6 +11,9 @@ public struct SpeechExperiment: Sendable {
     public var cell: CellType = .lstm
     public var hidden = 32
     public var layers = 3
+    /// An LSTM's projection size (PyTorch `proj_size`); 0: none.
+    public var projectionSize = 0
+    public var initialization: RecurrentInitialization = .pytorch
     public var epochs = 5
     public var batchSize = 100
     public var learningRate: Float = 0.003
@@ -31,7 +34,8 @@ public struct SpeechExperiment: Sendable {
             ("validate_every", JSON(validateEvery)), ("seed", JSON(Int(seed))), ("sample_rate", JSON(sampleRate)),
             ("n_mfcc", JSON(coefficients)), ("n_fft", JSON(fftSize)), ("hop", JSON(hop)), ("n_mels", JSON(melBands)),
             ("threads", JSON(BLAS.threads)),
-        ])
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+          + (initialization != .pytorch ? [("init", .string(initialization.rawValue))] : []))
     }
 
     /// MFCC frames of every clip: [clips][frames * coefficients], computed once (in parallel).
@@ -79,7 +83,8 @@ public struct SpeechExperiment: Sendable {
 
     /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
     func modelConfig(classes: Int) -> ModelConfig {
-        ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir, outputSize: classes)
+        ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
+                    outputSize: classes, projectionSize: projectionSize)
     }
 
     public struct Result: Sendable {
@@ -141,7 +146,8 @@ public struct SpeechExperiment: Sendable {
                     progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         var rng = RandomGenerator(seed: seed)
-        let layer = cell.makeLayer(inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir, seed: rng.next())
+        let layer = cell.makeLayer(inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
+                                   projectionSize: projectionSize, initialization: initialization, seed: rng.next())
         let net = SequenceModel(recurrent: layer, outputs: classes, rng: &rng)
         let adam = Adam(parameters: net.parameters, learningRate: learningRate)
         let ce = SoftmaxCrossEntropy()

@@ -97,6 +97,10 @@ extension Checkpoint {
     /// Keeps the `model` (and `vocabulary`) metadata, which PyTorch ignores.
     public static func exportWeights(from path: String, to output: String) throws -> [String] {
         let (cfg, model, source) = try loadModel(path)
+        guard cfg.cell.isPyTorchModule else {
+            throw RecurError("\(path) holds a \(cfg.cell.rawValue) model, and PyTorch has no nn module for that cell, so load_state_dict has nothing to load into",
+                             fix: "read the tensors with safetensors and write the cell in PyTorch (docs/cells.md gives its equations and tensor names)")
+        }
         var out = Safetensors()
         for (name, p) in model.namedParameters { out[name] = p.value }
         if cfg.tied, let embedding = out["embedding.weight"] { out["head.weight"] = embedding.copy() }

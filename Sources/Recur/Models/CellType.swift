@@ -1,24 +1,39 @@
-/// The recurrent cells a command line or config can name.
+/// The recurrent cells a command line or model configuration can name.
 public enum CellType: String, Sendable, CaseIterable, Codable {
     case rnn, rnnRelu = "rnn-relu", lstm, gru
+    case lstmPeephole = "lstm-peephole", lstmLayerNorm = "lstm-layernorm"
 
     /// Builds a stack of this cell. Keras-style options stay at PyTorch's defaults here.
+    /// - projectionSize: an LSTM's `proj_size` (0: none; only `.lstm` takes one).
     public func makeLayer(inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                           dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
-                          initialization: RecurrentInitialization = .pytorch, seed: UInt64 = 0) -> any RecurrentStack {
+                          projectionSize: Int = 0, initialization: RecurrentInitialization = .pytorch,
+                          seed: UInt64 = 0) -> any RecurrentStack {
+        precondition(projectionSize == 0 || self == .lstm, "\(rawValue): only lstm takes a projection size, got \(projectionSize)")
+        func stack<C: RecurrentCell>(_ cell: C) -> RecurrentLayer<C> {
+            RecurrentLayer(cell: cell, inputSize: inputSize, layers: layers, bidirectional: bidirectional, dropout: dropout,
+                           bias: bias, batchFirst: batchFirst, initialization: initialization, seed: seed)
+        }
         switch self {
-        case .rnn, .rnnRelu:
-            return RNN(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bidirectional: bidirectional,
-                       activation: self == .rnn ? .tanh : .relu, dropout: dropout, bias: bias, batchFirst: batchFirst,
-                       initialization: initialization, seed: seed)
-        case .lstm:
-            return LSTM(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bidirectional: bidirectional,
-                        dropout: dropout, bias: bias, batchFirst: batchFirst, initialization: initialization, seed: seed)
-        case .gru:
-            return GRU(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bidirectional: bidirectional,
-                       dropout: dropout, bias: bias, batchFirst: batchFirst, initialization: initialization, seed: seed)
+        case .rnn, .rnnRelu: return stack(RNNCell(hiddenSize: hiddenSize, activation: self == .rnn ? .tanh : .relu))
+        case .lstm: return stack(LSTMCell(hiddenSize: hiddenSize, projectionSize: projectionSize))
+        case .gru: return stack(GRUCell(hiddenSize: hiddenSize))
+        case .lstmPeephole: return stack(PeepholeLSTMCell(hiddenSize: hiddenSize))
+        case .lstmLayerNorm: return stack(LayerNormLSTMCell(hiddenSize: hiddenSize))
         }
     }
+
+    /// Gate blocks of H in the input projection: 1, 3 or 4.
+    public var gateCount: Int {
+        switch self {
+        case .rnn, .rnnRelu: return 1
+        case .gru: return 3
+        case .lstm, .lstmPeephole, .lstmLayerNorm: return 4
+        }
+    }
+
+    /// Whether PyTorch has this cell as a module (`nn.RNN`, `nn.LSTM`, `nn.GRU`).
+    public var isPyTorchModule: Bool { self != .lstmPeephole && self != .lstmLayerNorm }
 
     /// Display name for tables and legends.
     public var displayName: String {
@@ -27,6 +42,8 @@ public enum CellType: String, Sendable, CaseIterable, Codable {
         case .rnnRelu: return "RNN-ReLU"
         case .lstm: return "LSTM"
         case .gru: return "GRU"
+        case .lstmPeephole: return "Peephole LSTM"
+        case .lstmLayerNorm: return "LN-LSTM"
         }
     }
 }

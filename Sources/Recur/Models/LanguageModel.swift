@@ -15,10 +15,13 @@ public final class LanguageModel: Layer {
     public let head: Linear
     public let inputDropout: Dropout, outputDropout: Dropout
 
-    /// - initScale: every parameter U(-s, s) (Zaremba: 0.1 small, 0.05 medium).
+    /// - initScale: every weight and bias U(-s, s) (Zaremba: 0.1 small, 0.05 medium); a
+    ///   layer-norm LSTM's gains start at 1 and shifts at 0.
+    /// - projectionSize: an LSTM's `proj_size`; the head then reads P features.
     public init(cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
-                dropout: Float, tied: Bool = false, initScale: Float = 0.1, seed: UInt64) {
-        precondition(!tied || embeddingSize == hiddenSize, "weight tying needs embedding size \(embeddingSize) == hidden size \(hiddenSize)")
+                dropout: Float, tied: Bool = false, initScale: Float = 0.1, projectionSize: Int = 0, seed: UInt64) {
+        let features = projectionSize > 0 ? projectionSize : hiddenSize
+        precondition(!tied || embeddingSize == features, "weight tying needs embedding size \(embeddingSize) == output size \(features)")
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.hiddenSize = hiddenSize
@@ -27,11 +30,15 @@ public final class LanguageModel: Layer {
         self.tied = tied
         var rng = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
-        recurrent = cell.makeLayer(inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers, dropout: dropout, seed: rng.next())
-        head = tied ? Linear(sharing: embedding.weight, rng: &rng) : Linear(inputSize: hiddenSize, outputSize: vocabularySize, rng: &rng)
+        recurrent = cell.makeLayer(inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers, dropout: dropout,
+                                   projectionSize: projectionSize, seed: rng.next())
+        head = tied ? Linear(sharing: embedding.weight, rng: &rng) : Linear(inputSize: features, outputSize: vocabularySize, rng: &rng)
         inputDropout = Dropout(probability: dropout, seed: rng.next())
         outputDropout = Dropout(probability: dropout, seed: rng.next())
         for (_, p) in namedParameters { rng.fillUniform(p.value, -initScale, initScale) }
+        for (p, role) in zip(recurrent.parameters, recurrent.parameterRoles) where role == .gain || role == .shift {
+            p.value.fill(role == .gain ? 1 : 0)
+        }
         head.bias?.value.zero()
     }
 
@@ -56,10 +63,7 @@ public final class LanguageModel: Layer {
     }
 
     /// A zero state for `batch` streams.
-    public func zeroState(batch: Int) -> RecurrentState {
-        let shape = [layers, batch, hiddenSize]
-        return RecurrentState(h: Tensor(zeros: shape), c: cell == .lstm ? Tensor(zeros: shape) : nil)
-    }
+    public func zeroState(batch: Int) -> RecurrentState { recurrent.zeroState(batch: batch) }
 
     /// ids [T, B] -> logits [T*B, V]; `state` is read as the initial state and replaced by the
     /// final one (copied, so the next window starts from it without a gradient path).
@@ -68,14 +72,13 @@ public final class LanguageModel: Layer {
         batch = B
         let x = inputDropout(embedding(ids, shape: [T, B]))
         let r = recurrent(x, initialState: state)
-        state.h.assign(r.state.h)
-        if let c = r.state.c { state.c?.assign(c) }
-        return head(outputDropout(r.output).reshaped([T * B, hiddenSize]))
+        for (k, final) in r.state.components.enumerated() { state.components[k].assign(final) }
+        return head(outputDropout(r.output).reshaped([T * B, recurrent.outputSize]))
     }
 
     /// dlogits [T*B, V]. Accumulates every parameter gradient.
     public func backward(_ dLogits: Tensor) {
-        let dOut = outputDropout.backward(head.backward(dLogits)).reshaped([steps, batch, hiddenSize])
+        let dOut = outputDropout.backward(head.backward(dLogits)).reshaped([steps, batch, recurrent.outputSize])
         let dx = recurrent.backward(outputGradient: dOut).input
         embedding.backward(inputDropout.backward(dx).reshaped([steps * batch, embeddingSize]))
     }

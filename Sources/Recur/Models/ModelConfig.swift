@@ -31,19 +31,27 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Recurrent biases: `separate` (PyTorch's bias_ih and bias_hh, the default), `single`
     /// (bias_ih only; `recur export` writes bias_hh as zeros) or `none` (`bias=False`).
     public var bias: RecurrentBias
+    /// An LSTM's projection size (PyTorch `proj_size`); 0: none. Stored only when set.
+    public var projectionSize: Int
+    /// How `recur init` initialises the recurrent weights (default PyTorch's); stored only when set.
+    public var initialization: RecurrentInitialization?
 
     enum CodingKeys: String, CodingKey {
         case task, cell, layers, bidirectional, tied, bias
+        case projectionSize = "proj_size", initialization = "init"
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
     }
 
     public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
-                outputSize: Int, bias: RecurrentBias = .separate) {
+                outputSize: Int, bias: RecurrentBias = .separate, projectionSize: Int = 0,
+                initialization: RecurrentInitialization? = nil) {
         (task, self.cell, self.inputSize, self.hiddenSize, self.layers, self.bidirectional, self.outputSize) =
             (.sequence, cell, inputSize, hiddenSize, layers, bidirectional, outputSize)
         tied = false
         self.bias = bias
+        self.projectionSize = projectionSize
+        self.initialization = initialization
     }
 
     public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false) {
@@ -51,6 +59,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             (.languageModel, cell, vocabularySize, embeddingSize, hiddenSize, layers, tied)
         bidirectional = false
         bias = .separate
+        projectionSize = 0
     }
 
     public init(from decoder: Decoder) throws {
@@ -66,6 +75,25 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
         tied = try c.decodeIfPresent(Bool.self, forKey: .tied) ?? false
         bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias) ?? .separate
+        projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0
+        initialization = try c.decodeIfPresent(RecurrentInitialization.self, forKey: .initialization)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encode(cell, forKey: .cell)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(bidirectional, forKey: .bidirectional)
+        try c.encodeIfPresent(inputSize, forKey: .inputSize)
+        try c.encodeIfPresent(outputSize, forKey: .outputSize)
+        try c.encodeIfPresent(vocabularySize, forKey: .vocabularySize)
+        try c.encodeIfPresent(embeddingSize, forKey: .embeddingSize)
+        try c.encode(tied, forKey: .tied)
+        try c.encode(bias, forKey: .bias)
+        if projectionSize != 0 { try c.encode(projectionSize, forKey: .projectionSize) }
+        try c.encodeIfPresent(initialization, forKey: .initialization)
     }
 
     /// Parses and checks a configuration; errors name `source` and the field.
@@ -80,7 +108,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         } catch let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
             let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue)
-                : field == "bias" ? RecurrentBias.allCases.map(\.rawValue) : []
+                : field == "bias" ? RecurrentBias.allCases.map(\.rawValue)
+                : field == "init" ? RecurrentInitialization.allCases.map(\.rawValue) : []
             throw RecurError("\(source): " + (field.isEmpty ? "the model configuration is not valid JSON" : "field '\(field)' has an unknown value"),
                              fix: allowed.isEmpty ? fix : "use one of: " + allowed.joined(separator: ", "))
         }
@@ -102,6 +131,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         try need(hiddenSize, "hidden_size")
         try need(layers, "layers")
+        if projectionSize != 0 {
+            guard cell == .lstm else {
+                throw RecurError("\(source): 'proj_size' is for \"cell\": \"lstm\", not \(cell.rawValue)", fix: "remove \"proj_size\" or use an lstm")
+            }
+            guard projectionSize > 0 && projectionSize < hiddenSize else {
+                throw RecurError("\(source): 'proj_size' must be in 1..<hidden_size (\(hiddenSize)), got \(projectionSize)",
+                                 fix: "choose a projection smaller than the hidden size, as nn.LSTM requires")
+            }
+        }
         switch task {
         case .sequence:
             try need(inputSize, "input_size")
@@ -111,8 +149,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             try need(vocabularySize, "vocabulary_size")
             try need(embeddingSize, "embedding_size")
             guard !bidirectional else { throw RecurError("\(source): a language model cannot be bidirectional", fix: "set \"bidirectional\": false") }
-            guard !tied || embeddingSize == hiddenSize else {
-                throw RecurError("\(source): tied weights need embedding_size == hidden_size", fix: "set \"tied\": false or make the sizes equal")
+            guard !tied || embeddingSize == (projectionSize > 0 ? projectionSize : hiddenSize) else {
+                throw RecurError("\(source): tied weights need embedding_size == hidden_size (or proj_size)", fix: "set \"tied\": false or make the sizes equal")
             }
         }
     }
@@ -130,11 +168,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .sequence:
             var rng = RandomGenerator(seed: seed)
             let rnn = cell.makeLayer(inputSize: inputSize!, hiddenSize: hiddenSize, layers: layers,
-                                     bidirectional: bidirectional, bias: bias, seed: rng.next())
+                                     bidirectional: bidirectional, bias: bias, projectionSize: projectionSize,
+                                     initialization: initialization ?? .pytorch, seed: rng.next())
             return SequenceModel(recurrent: rnn, outputs: outputSize!, rng: &rng)
         case .languageModel:
             return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
-                                 hiddenSize: hiddenSize, layers: layers, dropout: 0, tied: tied, seed: seed)
+                                 hiddenSize: hiddenSize, layers: layers, dropout: 0, tied: tied, projectionSize: projectionSize, seed: seed)
         }
     }
 }

@@ -17,6 +17,8 @@ public protocol RecurrentStack: Layer {
     var stateComponents: [StateComponent] { get }
     /// Nonlinearities the cell applies.
     var activations: [Activation] { get }
+    /// What each parameter is, in the order of `namedParameters`.
+    var parameterRoles: [CellParameter.Role] { get }
     var inputDropout: Float { get set }
     var recurrentDropout: Float { get set }
     var training: Bool { get set }
@@ -50,4 +52,11 @@ extension RecurrentStack {
 
 extension RecurrentLayer {
     public var activations: [Activation] { cell.activations }
+
+    public var parameterRoles: [CellParameter.Role] {
+        (0..<layers).flatMap { l in
+            Array(repeating: cell.parameters(inputSize: l == 0 ? inputSize : directions * outputSize, bias: bias).map(\.role),
+                  count: directions).joined()
+        }
+    }
 }
