@@ -46,6 +46,9 @@ let package = Package(
             dependencies: ["Recur", "recur"],
             resources: [.copy("Fixtures")]
         ),
+        // The public API as a user sees it: imports Recur without @testable and defines the
+        // cell of docs/writing-a-cell.md.
+        .testTarget(name: "RecurPublicAPITests", dependencies: ["Recur"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+../../Sources/Recur/Layers/Recurrent/Cells/PeepholeLSTMCell.swift
