@@ -65,6 +65,7 @@ struct ProjectionOption: ParsableArguments {
 
 extension CellType: ExpressibleByArgument {}
 extension RecurrentInitialization: ExpressibleByArgument {}
+extension BidirectionalMerge: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension PalindromeDataset.Encoding: ExpressibleByArgument {}
 extension PalindromeExperiment.Initialization: ExpressibleByArgument {}

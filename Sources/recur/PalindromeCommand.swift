@@ -16,6 +16,8 @@ struct PalindromeCommand: ParsableCommand {
     @Option(help: "Hidden units.") var hidden: Int = 128
     @Option(help: "Stacked layers.") var layers: Int = 1
     @Flag(help: "Bidirectional layers.") var bidirectional = false
+    @Option(help: "With --bidirectional: how the two directions' final states combine: concat (PyTorch), sum, mean, multiply (Keras merge_mode).")
+    var merge: BidirectionalMerge = .concat
     @Option(help: "Dropout between stacked layers.") var dropout: Float = 0
     @Option(help: "Input encoding: scalar (the seed's input_dim 1) or onehot.") var encoding: PalindromeDataset.Encoding = .scalar
     @Option(name: .customLong("init"), help: "Initialisation: seed (U(±1/sqrt(fan_in)), zero biases), pytorch, orthogonal (recurrent weights), or identity (IRNN, for rnn-relu).")
@@ -40,6 +42,7 @@ struct PalindromeCommand: ParsableCommand {
 
     func validate() throws {
         try projection.validate(cell: cell, hidden: hidden)
+        guard merge == .concat || bidirectional else { throw ValidationError("--merge needs --bidirectional") }
         guard (1...10_000).contains(length) else { throw ValidationError("--length must be 1...10000, got \(length)") }
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
         guard layers >= 1 else { throw ValidationError("--layers must be at least 1, got \(layers)") }
@@ -77,6 +80,7 @@ struct PalindromeCommand: ParsableCommand {
         e.layers = layers
         e.bidirectional = bidirectional
         e.projectionSize = cell == .lstm ? projection.projSize : 0
+        e.merge = merge
         e.dropout = dropout
         e.encoding = encoding
         e.initialization = initialization

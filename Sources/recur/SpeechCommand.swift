@@ -21,6 +21,8 @@ struct SpeechCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Recurrent initialisation: pytorch, keras, fan-in, orthogonal, identity (IRNN, for rnn-relu).")
     var initialization: RecurrentInitialization = .pytorch
     @OptionGroup var projection: ProjectionOption
+    @Option(help: "With --model bidir: how the two directions' final states combine: concat (PyTorch), sum, mean, multiply (Keras merge_mode).")
+    var merge: BidirectionalMerge = .concat
     @Option(help: "Epochs.") var epochs: Int = 5
     @Option(help: "Clips per batch.") var batchSize: Int = 100
     @Option(help: "Learning rate (Adam).") var lr: Float = 0.003
@@ -37,6 +39,7 @@ struct SpeechCommand: ParsableCommand {
 
     func validate() throws {
         try projection.validate(cell: cell, hidden: hidden)
+        guard merge == .concat || model == .bidir || compare else { throw ValidationError("--merge needs --model bidir") }
         guard hidden >= 1, layers >= 1, epochs >= 1, batchSize >= 1, validateEvery >= 1 else {
             throw ValidationError("--hidden, --layers, --epochs, --batch-size and --validate-every must be at least 1")
         }
@@ -57,7 +60,7 @@ struct SpeechCommand: ParsableCommand {
         (base.model, base.cell, base.hidden, base.layers, base.epochs, base.batchSize) = (model, cell, hidden, layers, epochs, batchSize)
         (base.learningRate, base.validateEvery, base.seed, base.sampleRate) = (lr, validateEvery, common.seed, sampleRate)
         (base.coefficients, base.fftSize, base.hop, base.melBands) = (nMfcc, nFft, hop, nMels)
-        (base.projectionSize, base.initialization) = (projection.projSize, initialization)
+        (base.projectionSize, base.initialization, base.merge) = (projection.projSize, initialization, merge)
         let start = Date()
         let train = try base.features(dataset.train), valid = try base.features(dataset.valid), test = try base.features(dataset.test)
         let clips = dataset.train.count + dataset.valid.count + dataset.test.count

@@ -73,7 +73,7 @@ import Testing
         let hasC = layer.stateComponents.count == 2
         let h0 = randomTensor([L * D, B, H], &rng), c0 = randomTensor([L * D, B, C], &rng)
         let state = withState ? RecurrentState(h: h0, c: hasC ? c0 : nil) : nil
-        let outShape = layer.batchFirst ? [B, T, D * H] : [T, B, D * H]
+        let W = layer.outputWidth, outShape = layer.batchFirst ? [B, T, W] : [T, B, W]
         let wo = randomTensor(outShape, &rng), wh = randomTensor([L * D, B, H], &rng), wc = randomTensor([L * D, B, C], &rng)
         let dropoutRNG = layer.rng
         func loss() -> Double {
@@ -124,6 +124,15 @@ import Testing
         layer.inputDropout = 0.2
         layer.recurrentDropout = 0.25
         Self.check(layer, label: cell + " dropout", lengths: [5, 2, 4], withState: true)
+    }
+
+    /// Keras' merge modes for the top layer's two directions (layers below concatenate).
+    @Test(arguments: [BidirectionalMerge.sum, .mean, .multiply])
+    func mergeModes(_ merge: BidirectionalMerge) {
+        let layer = LSTM(inputSize: 3, hiddenSize: 4, layers: 2, bidirectional: true, seed: 29)
+        let merged = RecurrentLayer(cell: layer.cell, inputSize: 3, layers: 2, bidirectional: true, merge: merge, seed: 29)
+        #expect(merged.outputWidth == 4)
+        Self.check(merged, label: "lstm merge \(merge.rawValue)", lengths: [5, 2, 4], withState: true)
     }
 
     @Test func batchFirst() {

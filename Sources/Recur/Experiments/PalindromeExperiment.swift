@@ -33,6 +33,8 @@ public struct PalindromeExperiment: Sendable {
     public var bidirectional = false
     /// An LSTM's projection size (PyTorch `proj_size`); 0: none.
     public var projectionSize = 0
+    /// How a bidirectional model combines its directions.
+    public var merge: BidirectionalMerge = .concat
     public var dropout: Float = 0
     public var encoding: PalindromeDataset.Encoding = .scalar
     public var initialization: Initialization = .seed
@@ -71,7 +73,8 @@ public struct PalindromeExperiment: Sendable {
             ("lr", JSON(learningRate)), ("lr_step", lrStep.map { JSON($0) } ?? .null), ("lr_gamma", JSON(lrGamma)),
             ("clip", JSON(clip)), ("batch_size", JSON(batchSize)), ("steps", JSON(steps)),
             ("seed", JSON(Int(seed))), ("test_batches", JSON(testBatches)), ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+          + (merge != .concat ? [("merge", .string(merge.rawValue))] : []))
     }
 
     public struct LogPoint: Sendable, Codable {
@@ -132,7 +135,7 @@ public struct PalindromeExperiment: Sendable {
         let format = "recur-palindrome-1", identity = TrainingCheckpoint.identity(config)
         let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias,
-                                       projectionSize: projectionSize)
+                                       projectionSize: projectionSize, merge: merge)
         var state = Progress()
         if let resume {
             let saved = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
@@ -206,10 +209,10 @@ public struct PalindromeExperiment: Sendable {
         let recurrent = cell.makeLayer(inputSize: inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, dropout: dropout,
                                        bias: initialization == .seed ? .single : .separate, projectionSize: projectionSize,
-                                       initialization: initialization.recurrent, seed: initSeed)
+                                       initialization: initialization.recurrent, merge: merge, seed: initSeed)
         let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
         if initialization == .seed {
-            let k = 1 / Float(recurrent.directions * recurrent.outputSize).squareRoot()
+            let k = 1 / Float(recurrent.outputWidth).squareRoot()
             initRNG.fillUniform(model.head.weight.value, -k, k)
             model.head.bias!.value.zero()
         }

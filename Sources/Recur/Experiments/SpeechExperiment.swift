@@ -14,6 +14,8 @@ public struct SpeechExperiment: Sendable {
     /// An LSTM's projection size (PyTorch `proj_size`); 0: none.
     public var projectionSize = 0
     public var initialization: RecurrentInitialization = .pytorch
+    /// How the bidir model combines its directions.
+    public var merge: BidirectionalMerge = .concat
     public var epochs = 5
     public var batchSize = 100
     public var learningRate: Float = 0.003
@@ -35,7 +37,8 @@ public struct SpeechExperiment: Sendable {
             ("n_mfcc", JSON(coefficients)), ("n_fft", JSON(fftSize)), ("hop", JSON(hop)), ("n_mels", JSON(melBands)),
             ("threads", JSON(BLAS.threads)),
         ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
-          + (initialization != .pytorch ? [("init", .string(initialization.rawValue))] : []))
+          + (initialization != .pytorch ? [("init", .string(initialization.rawValue))] : [])
+          + (merge != .concat && model == .bidir ? [("merge", .string(merge.rawValue))] : []))
     }
 
     /// MFCC frames of every clip: [clips][frames * coefficients], computed once (in parallel).
@@ -84,7 +87,7 @@ public struct SpeechExperiment: Sendable {
     /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
     func modelConfig(classes: Int) -> ModelConfig {
         ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
-                    outputSize: classes, projectionSize: projectionSize)
+                    outputSize: classes, projectionSize: projectionSize, merge: model == .bidir ? merge : .concat)
     }
 
     public struct Result: Sendable {
@@ -147,7 +150,8 @@ public struct SpeechExperiment: Sendable {
         let start = Date()
         var rng = RandomGenerator(seed: seed)
         let layer = cell.makeLayer(inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
-                                   projectionSize: projectionSize, initialization: initialization, seed: rng.next())
+                                   projectionSize: projectionSize, initialization: initialization,
+                                   merge: model == .bidir ? merge : .concat, seed: rng.next())
         let net = SequenceModel(recurrent: layer, outputs: classes, rng: &rng)
         let adam = Adam(parameters: net.parameters, learningRate: learningRate)
         let ce = SoftmaxCrossEntropy()

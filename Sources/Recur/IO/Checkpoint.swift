@@ -101,6 +101,10 @@ extension Checkpoint {
             throw RecurError("\(path) holds a \(cfg.cell.rawValue) model, and PyTorch has no nn module for that cell, so load_state_dict has nothing to load into",
                              fix: "read the tensors with safetensors and write the cell in PyTorch (docs/cells.md gives its equations and tensor names)")
         }
+        guard cfg.merge == .concat else {
+            throw RecurError("\(path) merges its two directions by '\(cfg.merge.rawValue)', and PyTorch's bidirectional nn.LSTM/GRU/RNN only concatenates them, so the exported model would compute something else",
+                             fix: "train with the default merge (concat), or apply the \(cfg.merge.rawValue) to the two halves of the output yourself after loading")
+        }
         var out = Safetensors()
         for (name, p) in model.namedParameters { out[name] = p.value }
         if cfg.tied, let embedding = out["embedding.weight"] { out["head.weight"] = embedding.copy() }

@@ -8,11 +8,11 @@ public enum CellType: String, Sendable, CaseIterable, Codable {
     public func makeLayer(inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                           dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
                           projectionSize: Int = 0, initialization: RecurrentInitialization = .pytorch,
-                          seed: UInt64 = 0) -> any RecurrentStack {
+                          merge: BidirectionalMerge = .concat, seed: UInt64 = 0) -> any RecurrentStack {
         precondition(projectionSize == 0 || self == .lstm, "\(rawValue): only lstm takes a projection size, got \(projectionSize)")
         func stack<C: RecurrentCell>(_ cell: C) -> RecurrentLayer<C> {
             RecurrentLayer(cell: cell, inputSize: inputSize, layers: layers, bidirectional: bidirectional, dropout: dropout,
-                           bias: bias, batchFirst: batchFirst, initialization: initialization, seed: seed)
+                           bias: bias, batchFirst: batchFirst, initialization: initialization, merge: merge, seed: seed)
         }
         switch self {
         case .rnn, .rnnRelu: return stack(RNNCell(hiddenSize: hiddenSize, activation: self == .rnn ? .tanh : .relu))

@@ -35,23 +35,27 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var projectionSize: Int
     /// How `recur init` initialises the recurrent weights (default PyTorch's); stored only when set.
     public var initialization: RecurrentInitialization?
+    /// How a bidirectional sequence model merges its top layer's directions (Keras'
+    /// `merge_mode`); stored only when not `concat`.
+    public var merge: BidirectionalMerge
 
     enum CodingKeys: String, CodingKey {
         case task, cell, layers, bidirectional, tied, bias
-        case projectionSize = "proj_size", initialization = "init"
+        case projectionSize = "proj_size", initialization = "init", merge
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
     }
 
     public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                 outputSize: Int, bias: RecurrentBias = .separate, projectionSize: Int = 0,
-                initialization: RecurrentInitialization? = nil) {
+                initialization: RecurrentInitialization? = nil, merge: BidirectionalMerge = .concat) {
         (task, self.cell, self.inputSize, self.hiddenSize, self.layers, self.bidirectional, self.outputSize) =
             (.sequence, cell, inputSize, hiddenSize, layers, bidirectional, outputSize)
         tied = false
         self.bias = bias
         self.projectionSize = projectionSize
         self.initialization = initialization
+        self.merge = merge
     }
 
     public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false) {
@@ -60,6 +64,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         bidirectional = false
         bias = .separate
         projectionSize = 0
+        merge = .concat
     }
 
     public init(from decoder: Decoder) throws {
@@ -77,6 +82,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias) ?? .separate
         projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0
         initialization = try c.decodeIfPresent(RecurrentInitialization.self, forKey: .initialization)
+        merge = try c.decodeIfPresent(BidirectionalMerge.self, forKey: .merge) ?? .concat
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -94,6 +100,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try c.encode(bias, forKey: .bias)
         if projectionSize != 0 { try c.encode(projectionSize, forKey: .projectionSize) }
         try c.encodeIfPresent(initialization, forKey: .initialization)
+        if merge != .concat { try c.encode(merge, forKey: .merge) }
     }
 
     /// Parses and checks a configuration; errors name `source` and the field.
@@ -109,7 +116,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
             let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue)
                 : field == "bias" ? RecurrentBias.allCases.map(\.rawValue)
-                : field == "init" ? RecurrentInitialization.allCases.map(\.rawValue) : []
+                : field == "init" ? RecurrentInitialization.allCases.map(\.rawValue)
+                : field == "merge" ? BidirectionalMerge.allCases.map(\.rawValue) : []
             throw RecurError("\(source): " + (field.isEmpty ? "the model configuration is not valid JSON" : "field '\(field)' has an unknown value"),
                              fix: allowed.isEmpty ? fix : "use one of: " + allowed.joined(separator: ", "))
         }
@@ -131,6 +139,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         try need(hiddenSize, "hidden_size")
         try need(layers, "layers")
+        guard merge == .concat || (task == .sequence && bidirectional) else {
+            throw RecurError("\(source): 'merge' is for bidirectional sequence models", fix: "remove \"merge\" or set \"bidirectional\": true")
+        }
+        guard merge == .concat || (task == .sequence && bidirectional) else {
+            throw RecurError("\(source): 'merge' is for bidirectional sequence models", fix: "remove \"merge\" or set \"bidirectional\": true")
+        }
         if projectionSize != 0 {
             guard cell == .lstm else {
                 throw RecurError("\(source): 'proj_size' is for \"cell\": \"lstm\", not \(cell.rawValue)", fix: "remove \"proj_size\" or use an lstm")
@@ -169,7 +183,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             var rng = RandomGenerator(seed: seed)
             let rnn = cell.makeLayer(inputSize: inputSize!, hiddenSize: hiddenSize, layers: layers,
                                      bidirectional: bidirectional, bias: bias, projectionSize: projectionSize,
-                                     initialization: initialization ?? .pytorch, seed: rng.next())
+                                     initialization: initialization ?? .pytorch, merge: merge, seed: rng.next())
             return SequenceModel(recurrent: rnn, outputs: outputSize!, rng: &rng)
         case .languageModel:
             return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,

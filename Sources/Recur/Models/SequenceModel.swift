@@ -2,8 +2,9 @@
 /// 001's palindromes, seed 000's keywords) or regression values (seed 003's forecasts).
 ///
 /// The features are the top layer's final state of each direction, concatenated:
-/// [B, D*H] = concat(forward h_T, reverse h_0). With `lengths`, each sequence's own last
-/// valid state is used. State-dict names: `rnn.*` and `head.*`.
+/// [B, D*H] = concat(forward h_T, reverse h_0), or the two merged into [B, H] when the stack
+/// has another `merge` (Keras' `Bidirectional(merge_mode=)`). With `lengths`, each sequence's
+/// own last valid state is used. State-dict names: `rnn.*` and `head.*`.
 public final class SequenceModel: Layer {
     public let recurrent: any RecurrentStack
     public let head: Linear
@@ -12,7 +13,7 @@ public final class SequenceModel: Layer {
     /// - outputs: classes (logits) or regression targets per sequence.
     public init(recurrent: any RecurrentStack, outputs: Int, rng: inout RandomGenerator) {
         self.recurrent = recurrent
-        head = Linear(inputSize: recurrent.directions * recurrent.outputSize, outputSize: outputs, rng: &rng)
+        head = Linear(inputSize: recurrent.outputWidth, outputSize: outputs, rng: &rng)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
@@ -36,19 +37,28 @@ public final class SequenceModel: Layer {
         let r = recurrent(x, lengths: lengths)
         let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.outputSize)
         let B = r.state.h.shape[1]
-        let features = workspace.tensor("features", [B, D * H])
+        let both = workspace.tensor("bothDirections", [B, D * H])
         for d in 0..<D {
             let h = r.state.h[(L - 1) * D + d].pointer
-            for b in 0..<B { (features.pointer + b * D * H + d * H).update(from: h + b * H, count: H) }
+            for b in 0..<B { (both.pointer + b * D * H + d * H).update(from: h + b * H, count: H) }
         }
+        guard recurrent.merge != .concat else { return (r, head(both)) }
+        let features = workspace.tensor("features", [B, H])
+        recurrent.merge.merge(both.pointer, rows: B, width: H, into: features.pointer)
         return (r, head(features))
     }
 
     /// dlogits: [B, outputs]. Accumulates every parameter gradient.
     public func backward(_ dLogits: Tensor) {
-        let dFeatures = head.backward(dLogits)
+        var dFeatures = head.backward(dLogits)
         let (L, D, H) = (recurrent.layers, recurrent.directions, recurrent.outputSize)
         let B = dLogits.shape[0]
+        if recurrent.merge != .concat {
+            let both = workspace.tensor("dBothDirections", [B, D * H])
+            recurrent.merge.unmerge(dFeatures.pointer, workspace.tensor("bothDirections", [B, D * H]).pointer, rows: B, width: H,
+                                    into: both.pointer)
+            dFeatures = both
+        }
         let dh = workspace.tensor("dh", [L * D, B, H], zeroed: true)
         for d in 0..<D {
             let g = dh[(L - 1) * D + d].pointer

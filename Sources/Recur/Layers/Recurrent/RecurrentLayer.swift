@@ -30,6 +30,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     public let batchFirst: Bool
     public let bias: RecurrentBias
     public let initialization: RecurrentInitialization
+    /// How the top layer's two directions combine into the output (bidirectional only).
+    public let merge: BidirectionalMerge
     /// Variational dropout on each layer's input (Keras `dropout`): one [B, I] mask per
     /// sequence, the same at every step. Training only.
     public var inputDropout: Float = 0 {
@@ -62,7 +64,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     ///   - seed: seeds the initial weights and the dropout masks.
     public init(cell: Cell, inputSize: Int, layers: Int = 1, bidirectional: Bool = false,
                 dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
-                initialization: RecurrentInitialization = .pytorch, identityScale: Float = 1, seed: UInt64 = 0) {
+                initialization: RecurrentInitialization = .pytorch, identityScale: Float = 1,
+                merge: BidirectionalMerge = .concat, seed: UInt64 = 0) {
         precondition(inputSize > 0 && cell.hiddenSize > 0 && layers > 0,
                      "Recurrent layer sizes must be positive: inputSize \(inputSize), hiddenSize \(cell.hiddenSize), layers \(layers)")
         precondition(dropout >= 0 && dropout < 1, "Recurrent dropout must be in [0, 1), got \(dropout)")
@@ -74,6 +77,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         self.batchFirst = batchFirst
         self.bias = bias
         self.initialization = initialization
+        self.merge = bidirectional ? merge : .concat
         var rng = RandomGenerator(seed: seed)
         let D = bidirectional ? 2 : 1
         var passes: [[DirectionPass]] = []
@@ -182,7 +186,13 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                 }
             }
         }
-        let y = batchFirst ? Self.swapFirstAxes(output, into: workspace.tensor("yB", [B, T, D * H])) : output
+        if merge != .concat {
+            let merged = workspace.tensor("merged", [T, B, H])
+            merge.merge(output.pointer, rows: T * B, width: H, into: merged.pointer)
+            output = merged
+        }
+        let W = outputWidth
+        let y = batchFirst ? Self.swapFirstAxes(output, into: workspace.tensor("yB", [B, T, W])) : output
         return RecurrentOutput(output: y, state: RecurrentState(finals))
     }
 
@@ -195,7 +205,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     public func backward(outputGradient: Tensor?, stateGradient: RecurrentState? = nil) -> (input: Tensor, initialState: RecurrentState) {
         let T = steps, B = batch, H = outputSize, D = directions, components = cell.state
         precondition(T > 0, "\(kindName).backward called before forward")
-        let outShape = batchFirst ? [B, T, D * H] : [T, B, D * H], shapes = components.map { [layers * D, B, $0.width] }
+        let W = outputWidth, outShape = batchFirst ? [B, T, W] : [T, B, W], shapes = components.map { [layers * D, B, $0.width] }
         if let g = outputGradient {
             precondition(g.shape == outShape, "\(kindName).backward: output gradient shape \(g.shape) must be \(outShape)")
         }
@@ -206,7 +216,13 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
             }
         }
         var dOut: Tensor? = outputGradient.map {
-            batchFirst ? Self.swapFirstAxes($0, into: workspace.tensor("dyT", [T, B, D * H])) : $0
+            batchFirst ? Self.swapFirstAxes($0, into: workspace.tensor("dyT", [T, B, W])) : $0
+        }
+        if merge != .concat, let g = dOut {
+            let unmerged = workspace.tensor("dUnmerged", [T, B, D * H])
+            merge.unmerge(g.pointer, workspace.tensor("out\(layers - 1)", [T, B, D * H]).pointer, rows: T * B, width: H,
+                          into: unmerged.pointer)
+            dOut = unmerged
         }
         let initialGradients = components.indices.map { workspace.tensor("dstate\($0)", shapes[$0]) }
         var dInput = Tensor(zeros: [0])

@@ -9,6 +9,48 @@ public enum RecurrentBias: String, Sendable, Codable, CaseIterable {
     case separate, single, none
 }
 
+/// How a bidirectional stack combines its top layer's two directions (Keras' `merge_mode`).
+/// Layers below always concatenate, as PyTorch's. `concat` gives [.., 2H]; the others [.., H],
+/// element by element: forward + reverse, their mean, or their product.
+public enum BidirectionalMerge: String, Sendable, Codable, CaseIterable {
+    case concat, sum, mean, multiply
+
+    /// The merged value of a forward and a reverse element.
+    @inline(__always) public func combine(_ a: Float, _ b: Float) -> Float {
+        switch self {
+        case .concat, .sum: return a + b
+        case .mean: return 0.5 * (a + b)
+        case .multiply: return a * b
+        }
+    }
+
+    /// The gradients of `combine(a, b)` with respect to a and b, given dy.
+    @inline(__always) public func gradients(_ dy: Float, _ a: Float, _ b: Float) -> (Float, Float) {
+        switch self {
+        case .concat, .sum: return (dy, dy)
+        case .mean: return (0.5 * dy, 0.5 * dy)
+        case .multiply: return (dy * b, dy * a)
+        }
+    }
+
+    /// Merges rows of [rows, 2w] (forward columns first) into [rows, w].
+    public func merge(_ x: UnsafePointer<Float>, rows: Int, width w: Int, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            for j in 0..<w { y[r * w + j] = combine(x[r * 2 * w + j], x[r * 2 * w + w + j]) }
+        }
+    }
+
+    /// dx [rows, 2w] from dy [rows, w] and the unmerged x [rows, 2w].
+    public func unmerge(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, width w: Int,
+                        into dx: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            for j in 0..<w {
+                (dx[r * 2 * w + j], dx[r * 2 * w + w + j]) = gradients(dy[r * w + j], x[r * 2 * w + j], x[r * 2 * w + w + j])
+            }
+        }
+    }
+}
+
 /// How weights are initialised.
 ///
 /// - `pytorch`: every weight and bias U(-1/sqrt(H), 1/sqrt(H)) (`nn.RNN`, `nn.LSTM`, `nn.GRU`).

@@ -13,6 +13,8 @@ public protocol RecurrentStack: Layer {
     var batchFirst: Bool { get }
     var bias: RecurrentBias { get }
     var initialization: RecurrentInitialization { get }
+    /// How the top layer's directions combine (`concat` unless bidirectional with another mode).
+    var merge: BidirectionalMerge { get }
     /// The cell's carried state (h first).
     var stateComponents: [StateComponent] { get }
     /// Nonlinearities the cell applies.
@@ -43,6 +45,9 @@ extension RecurrentStack {
     public func backward(outputGradient: Tensor?) -> (input: Tensor, initialState: RecurrentState) {
         backward(outputGradient: outputGradient, stateGradient: nil)
     }
+
+    /// Width of the output per step: D*H with `concat`, H with the other merges.
+    public var outputWidth: Int { merge == .concat ? directions * outputSize : outputSize }
 
     /// A zero state for a batch of B: every component [L*D, B, width].
     public func zeroState(batch: Int) -> RecurrentState {
