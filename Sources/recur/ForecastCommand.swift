@@ -18,7 +18,7 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Previous values that predict the next one.") var window: Int = 10
     @Option(help: "Fraction of windows for training (chronological).") var split: Double = 0.8
     @Option(help: "Scaling fit on the training span: none, standard, minmax.") var scale: Scaler.Kind = .none
-    @Option(help: "Model.") var cell: ForecastExperiment.Cell = .rnn
+    @Option(help: "Model.") var cell: ForecastExperiment.Network = .rnn
     @Option(name: [.customLong("units"), .customLong("hidden")], help: "Recurrent units.") var units: Int = 10
     @Option(help: "Activation of the recurrent layer (the seed uses relu).") var activation: Activation = .relu
     @Option(help: "Epochs.") var epochs: Int = 10
@@ -87,7 +87,7 @@ struct ForecastCommand: ParsableCommand {
         let base = experiment(series)
         var runs: [ForecastExperiment] = [base]
         if compare {
-            runs = [ForecastExperiment.Cell.rnn, .lstm, .gru, .jordan].map { c in
+            runs = [ForecastExperiment.Network.rnn, .lstm, .gru, .jordan].map { c in
                 var e = base
                 e.cell = c
                 return e
@@ -121,7 +121,7 @@ struct ForecastCommand: ParsableCommand {
     }
 }
 
-extension ForecastExperiment.Cell: ExpressibleByArgument {}
+extension ForecastExperiment.Network: ExpressibleByArgument {}
 extension ForecastExperiment.Initialization: ExpressibleByArgument {}
 extension Scaler.Kind: ExpressibleByArgument {}
 extension CSVTable.MissingValues: ExpressibleByArgument {}

@@ -17,7 +17,7 @@ import Testing
     static let cells = ["rnn-tanh", "rnn-relu", "lstm", "gru", "gru-reset-before",
                         "lstm-keras", "gru-keras", "rnn-sigmoid-single-bias", "lstm-relu", "gru-relu",
                         "lstm-projection", "lstm-projection-keras", "lstm-peephole", "lstm-layernorm", "lstm-layernorm-keras",
-                        "rnn-identity", "gru-orthogonal"]
+                        "rnn-identity", "gru-orthogonal", "jordan"]
     static let cases: [Case] = cells.flatMap { c in
         [1, 2].flatMap { l in [false, true].flatMap { b in [false, true].map { Case(cell: c, layers: l, bidirectional: b, lengthsAndState: $0) } } }
     }
@@ -61,6 +61,9 @@ import Testing
         case "gru-orthogonal":
             return GRU(inputSize: I, hiddenSize: H, layers: layers, bidirectional: bidirectional, dropout: dropout,
                        initialization: .orthogonal, seed: 26)
+        case "jordan":
+            return JordanRNN(inputSize: I, hiddenSize: H, outputSize: 2, layers: layers, bidirectional: bidirectional,
+                             dropout: dropout, outputActivation: .tanh, seed: 30)
         default: fatalError("unknown cell \(cell)")
         }
     }
@@ -118,7 +121,7 @@ import Testing
 
     /// Every cell and option added on the open seam, with everything at once: 2 layers, both
     /// directions, lengths, an initial state, and between-layer, input and recurrent dropout.
-    @Test(arguments: ["lstm-projection", "lstm-peephole", "lstm-layernorm", "rnn-identity", "gru-orthogonal"])
+    @Test(arguments: ["lstm-projection", "lstm-peephole", "lstm-layernorm", "rnn-identity", "gru-orthogonal", "jordan"])
     func newCellsWithDropout(_ cell: String) {
         let layer = Self.make(cell, layers: 2, bidirectional: true, dropout: 0.3)
         layer.inputDropout = 0.2

@@ -4,7 +4,9 @@ import Foundation
 /// values with SimpleRNN / LSTM / GRU (Keras conventions) or a Jordan network, trained with
 /// MSE and Adam; optional L2 on the kernels and variational input/recurrent dropout.
 public struct ForecastExperiment: Sendable {
-    public enum Cell: String, Sendable, CaseIterable, Codable {
+    /// The network trained: a Keras recurrent layer (SimpleRNN, LSTM, GRU) with Dense(1), or a
+    /// Jordan network whose single output is the forecast.
+    public enum Network: String, Sendable, CaseIterable, Codable {
         case rnn, lstm, gru, jordan
         public var displayName: String {
             switch self {
@@ -29,7 +31,7 @@ public struct ForecastExperiment: Sendable {
     public var window = 10
     public var trainFraction = 0.8
     public var scaling: Scaler.Kind = .none
-    public var cell: Cell = .rnn
+    public var cell: Network = .rnn
     public var units = 10
     public var activation: Activation = .relu
     public var epochs = 10
