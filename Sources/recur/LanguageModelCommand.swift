@@ -34,6 +34,7 @@ struct LanguageModelCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Save the last state here (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
     @Option(help: ArgumentHelp("Continue training from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @Flag(help: "The seed's eight-run study: LSTM/GRU x dropout 0/0.5 x SGD/Adam.") var compare = false
+    @OptionGroup var projection: ProjectionOption
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -42,7 +43,10 @@ struct LanguageModelCommand: ParsableCommand {
         }
         guard (layers ?? 1) >= 1, (hidden ?? 1) >= 1, (embedding ?? 1) >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        if tie, let embedding, embedding != (hidden ?? 200) { throw ValidationError("--tie needs --embedding equal to --hidden") }
+        if tie, let embedding, embedding != (projection.projSize > 0 ? projection.projSize : hidden ?? 200) {
+            throw ValidationError("--tie needs --embedding equal to --hidden (or to --proj-size)")
+        }
+        if projection.projSize != 0 { try projection.validate(cell: cell, hidden: hidden ?? (preset == .medium ? 650 : 200)) }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard (epochs ?? 1) >= 1, (batchSize ?? 1) >= 1, (bptt ?? 1) >= 1, (decayAfter ?? 0) >= 0 else {
             throw ValidationError("--epochs, --batch-size and --bptt must be at least 1")
@@ -56,6 +60,7 @@ struct LanguageModelCommand: ParsableCommand {
         var e = LanguageModelExperiment()
         if let preset { e.apply(preset) }  // then explicit options override the preset
         e.cell = cell
+        e.projectionSize = projection.projSize
         e.optimizer = optimizer
         e.tied = tie
         e.level = level
@@ -90,6 +95,7 @@ struct LanguageModelCommand: ParsableCommand {
                     for o in [OptimizerKind.sgd, .adam] {
                         var e = experiment()
                         (e.cell, e.dropout, e.optimizer) = (c, p, o)
+                        if c != .lstm { e.projectionSize = 0 }
                         e.learningRate = lr ?? (o == .sgd ? 1 : 1e-3)
                         runs.append(e)
                     }

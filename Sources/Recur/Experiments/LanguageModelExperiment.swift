@@ -12,6 +12,8 @@ public struct LanguageModelExperiment: Sendable {
     public var hiddenSize = 200
     public var dropout: Float = 0
     public var tied = false
+    /// An LSTM's projection size (PyTorch `proj_size`); the head reads P features. 0: none.
+    public var projectionSize = 0
     public var optimizer: OptimizerKind = .sgd
     public var learningRate: Float = 1
     public var clip: Float = 5
@@ -49,12 +51,12 @@ public struct LanguageModelExperiment: Sendable {
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("decay_after", JSON(decayAfter)), ("decay_factor", JSON(decayFactor)),
             ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("bptt", JSON(bptt)), ("eval_batch_size", JSON(evalBatchSize)),
             ("init_scale", JSON(initScale)), ("seed", JSON(Int(seed))), ("level", .string(level.rawValue)), ("threads", JSON(BLAS.threads)),
-        ])
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
 
     public func makeModel(vocabularySize: Int) -> LanguageModel {
         LanguageModel(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
-                      dropout: dropout, tied: tied, initScale: initScale, seed: seed)
+                      dropout: dropout, tied: tied, initScale: initScale, projectionSize: projectionSize, seed: seed)
     }
 
     public struct EpochPoint: Sendable, Codable {
@@ -125,7 +127,7 @@ public struct LanguageModelExperiment: Sendable {
         let loss = SoftmaxCrossEntropy()
         let format = "recur-lm-1", identity = TrainingCheckpoint.identity(config), extra = checkpointMetadata(vocabulary)
         let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
-                                       hiddenSize: hiddenSize, layers: layers, tied: tied)
+                                       hiddenSize: hiddenSize, layers: layers, tied: tied, projectionSize: projectionSize)
         var saved = Progress()
         if let resume {
             let r = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
@@ -215,6 +217,7 @@ public struct LanguageModelExperiment: Sendable {
         e.embeddingSize = emb
         e.hiddenSize = hidden
         e.tied = c["tied"] as? Bool ?? false
+        e.projectionSize = c["proj_size"] as? Int ?? 0
         e.level = (c["level"] as? String).flatMap(TextCorpus.Level.init(rawValue:)) ?? .word
         let vocabulary = TokenVocabulary(tokens: tokens)
         let model = e.makeModel(vocabularySize: vocabulary.count)

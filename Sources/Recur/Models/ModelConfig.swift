@@ -58,12 +58,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.merge = merge
     }
 
-    public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false) {
+    public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false,
+                projectionSize: Int = 0) {
         (task, self.cell, self.vocabularySize, self.embeddingSize, self.hiddenSize, self.layers, self.tied) =
             (.languageModel, cell, vocabularySize, embeddingSize, hiddenSize, layers, tied)
         bidirectional = false
         bias = .separate
-        projectionSize = 0
+        self.projectionSize = projectionSize
         merge = .concat
     }
 

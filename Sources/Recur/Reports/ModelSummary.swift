@@ -58,7 +58,7 @@ public struct ModelSummary: Sendable {
                              bias: RecurrentBias) -> ModelSummary {
         let l = cell.makeLayer(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, bidirectional: bidirectional, bias: bias)
         var s = ModelSummary()
-        s.add(cell.rawValue, cell.displayName + (bidirectional ? " (bidirectional)" : ""), [nil, nil, l.directions * hiddenSize], l.parameterCount)
+        s.add(cell.rawValue, cell.displayName + (bidirectional ? " (bidirectional)" : ""), [nil, nil, l.outputWidth], l.parameterCount)
         return s
     }
 
@@ -83,7 +83,7 @@ public struct ModelSummary: Sendable {
         let m = SequenceModel(recurrent: cell.makeLayer(inputSize: inputSize, hiddenSize: hiddenSize, layers: layers,
                                                         bidirectional: bidirectional, bias: bias), outputs: outputs, rng: &rng)
         var s = ModelSummary()
-        s.add(cell.rawValue, cell.displayName, [nil, m.recurrent.directions * hiddenSize], m.recurrent.parameterCount)
+        s.add(cell.rawValue, cell.displayName, [nil, m.recurrent.outputWidth], m.recurrent.parameterCount)
         s.add("head", "Linear", [nil, outputs], m.head.parameterCount)
         return s
     }
