@@ -29,7 +29,7 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "L2 penalty on the kernel and recurrent weights (Keras regularizers.l2).") var l2: Float = 0
     @Option(help: "Variational dropout on the inputs (Keras dropout).") var inputDropout: Float = 0
     @Option(help: "Variational dropout on the recurrent state (Keras recurrent_dropout).") var recurrentDropout: Float = 0
-    @Option(name: .customLong("init"), help: "Initialisation.") var initialization: ForecastExperiment.Initialization = .keras
+    @Option(name: .customLong("init"), help: "Initialisation: keras (the seed's), pytorch, orthogonal, identity (IRNN, for the relu rnn).") var initialization: ForecastExperiment.Initialization = .keras
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
     @OptionGroup var common: CommonOptions

@@ -35,6 +35,8 @@ struct LanguageModelCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue training from a checkpoint written by --save.", valueName: "file")) var resume: String?
     @Flag(help: "The seed's eight-run study: LSTM/GRU x dropout 0/0.5 x SGD/Adam.") var compare = false
     @OptionGroup var projection: ProjectionOption
+    @Option(name: .customLong("init"), help: "Recurrent initialisation: pytorch, keras, fan-in, orthogonal, identity (default: Zaremba's uniform ±init scale, as every other tensor).")
+    var initialization: RecurrentInitialization?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -61,6 +63,7 @@ struct LanguageModelCommand: ParsableCommand {
         if let preset { e.apply(preset) }  // then explicit options override the preset
         e.cell = cell
         e.projectionSize = projection.projSize
+        e.recurrentInitialization = initialization
         e.optimizer = optimizer
         e.tied = tie
         e.level = level

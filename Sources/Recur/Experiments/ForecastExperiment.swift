@@ -4,16 +4,20 @@ import Foundation
 /// values with SimpleRNN / LSTM / GRU (Keras conventions) or a Jordan network, trained with
 /// MSE and Adam; optional L2 on the kernels and variational input/recurrent dropout.
 public struct ForecastExperiment: Sendable {
-    /// The network trained: a Keras recurrent layer (SimpleRNN, LSTM, GRU) with Dense(1), or a
-    /// Jordan network whose single output is the forecast.
+    /// The network trained: a Keras recurrent layer (SimpleRNN, LSTM, GRU) or a peephole or
+    /// layer-norm LSTM (tanh, whatever `activation` says) with Dense(1), or a Jordan network
+    /// whose single output is the forecast.
     public enum Network: String, Sendable, CaseIterable, Codable {
         case rnn, lstm, gru, jordan
+        case lstmPeephole = "lstm-peephole", lstmLayerNorm = "lstm-layernorm"
         public var displayName: String {
             switch self {
             case .rnn: return "SimpleRNN"
             case .lstm: return "LSTM"
             case .gru: return "GRU"
             case .jordan: return "Jordan"
+            case .lstmPeephole: return "Peephole LSTM"
+            case .lstmLayerNorm: return "LN-LSTM"
             }
         }
     }
@@ -25,6 +29,20 @@ public struct ForecastExperiment: Sendable {
         case keras
         /// PyTorch defaults.
         case pytorch
+        /// PyTorch's with orthogonal recurrent weights.
+        case orthogonal
+        /// IRNN (Le et al. 2015): identity recurrent weights, N(0, 0.001²) input weights, zero
+        /// biases; meant for the relu SimpleRNN (the seed's activation).
+        case identity
+
+        var recurrent: RecurrentInitialization {
+            switch self {
+            case .keras: return .keras
+            case .pytorch: return .pytorch
+            case .orthogonal: return .orthogonal
+            case .identity: return .identity
+            }
+        }
     }
 
     public var series: TimeSeries = .sine
@@ -128,12 +146,16 @@ public struct ForecastExperiment: Sendable {
             switch e.cell {
             case .lstm:
                 layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate, activation: e.activation,
-                             initialization: keras ? .keras : .pytorch, seed: seed)
+                             initialization: e.initialization.recurrent, seed: seed)
             case .gru:
-                layer = GRU(inputSize: 1, hiddenSize: e.units, activation: e.activation, initialization: keras ? .keras : .pytorch, seed: seed)
+                layer = GRU(inputSize: 1, hiddenSize: e.units, activation: e.activation, initialization: e.initialization.recurrent, seed: seed)
+            case .lstmPeephole, .lstmLayerNorm:
+                layer = (e.cell == .lstmPeephole ? CellType.lstmPeephole : .lstmLayerNorm)
+                    .makeLayer(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate,
+                               initialization: e.initialization.recurrent, seed: seed)
             default:
                 layer = RNN(inputSize: 1, hiddenSize: e.units, activation: e.activation, bias: keras ? .single : .separate,
-                            initialization: keras ? .keras : .pytorch, seed: seed)
+                            initialization: e.initialization.recurrent, seed: seed)
             }
             layer.inputDropout = e.inputDropout
             layer.recurrentDropout = e.recurrentDropout

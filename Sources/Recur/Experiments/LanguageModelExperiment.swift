@@ -14,6 +14,8 @@ public struct LanguageModelExperiment: Sendable {
     public var tied = false
     /// An LSTM's projection size (PyTorch `proj_size`); the head reads P features. 0: none.
     public var projectionSize = 0
+    /// The recurrent stack's initialisation; nil: Zaremba's uniform ±initScale like the rest.
+    public var recurrentInitialization: RecurrentInitialization? = nil
     public var optimizer: OptimizerKind = .sgd
     public var learningRate: Float = 1
     public var clip: Float = 5
@@ -51,12 +53,14 @@ public struct LanguageModelExperiment: Sendable {
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("decay_after", JSON(decayAfter)), ("decay_factor", JSON(decayFactor)),
             ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("bptt", JSON(bptt)), ("eval_batch_size", JSON(evalBatchSize)),
             ("init_scale", JSON(initScale)), ("seed", JSON(Int(seed))), ("level", .string(level.rawValue)), ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+          + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? []))
     }
 
     public func makeModel(vocabularySize: Int) -> LanguageModel {
         LanguageModel(cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
-                      dropout: dropout, tied: tied, initScale: initScale, projectionSize: projectionSize, seed: seed)
+                      dropout: dropout, tied: tied, initScale: initScale, projectionSize: projectionSize,
+                      recurrentInitialization: recurrentInitialization, seed: seed)
     }
 
     public struct EpochPoint: Sendable, Codable {
@@ -218,6 +222,7 @@ public struct LanguageModelExperiment: Sendable {
         e.hiddenSize = hidden
         e.tied = c["tied"] as? Bool ?? false
         e.projectionSize = c["proj_size"] as? Int ?? 0
+        e.recurrentInitialization = (c["init"] as? String).flatMap(RecurrentInitialization.init(rawValue:))
         e.level = (c["level"] as? String).flatMap(TextCorpus.Level.init(rawValue:)) ?? .word
         let vocabulary = TokenVocabulary(tokens: tokens)
         let model = e.makeModel(vocabularySize: vocabulary.count)

@@ -18,8 +18,11 @@ public final class LanguageModel: Layer {
     /// - initScale: every weight and bias U(-s, s) (Zaremba: 0.1 small, 0.05 medium); a
     ///   layer-norm LSTM's gains start at 1 and shifts at 0.
     /// - projectionSize: an LSTM's `proj_size`; the head then reads P features.
+    /// - recurrentInitialization: if given, the recurrent stack starts by this scheme instead
+    ///   of the uniform one (the embedding and head stay uniform).
     public init(cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int,
-                dropout: Float, tied: Bool = false, initScale: Float = 0.1, projectionSize: Int = 0, seed: UInt64) {
+                dropout: Float, tied: Bool = false, initScale: Float = 0.1, projectionSize: Int = 0,
+                recurrentInitialization: RecurrentInitialization? = nil, seed: UInt64) {
         let features = projectionSize > 0 ? projectionSize : hiddenSize
         precondition(!tied || embeddingSize == features, "weight tying needs embedding size \(embeddingSize) == output size \(features)")
         self.vocabularySize = vocabularySize
@@ -31,11 +34,13 @@ public final class LanguageModel: Layer {
         var rng = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
         recurrent = cell.makeLayer(inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers, dropout: dropout,
-                                   projectionSize: projectionSize, seed: rng.next())
+                                   projectionSize: projectionSize, initialization: recurrentInitialization ?? .pytorch,
+                                   seed: rng.next())
         head = tied ? Linear(sharing: embedding.weight, rng: &rng) : Linear(inputSize: features, outputSize: vocabularySize, rng: &rng)
         inputDropout = Dropout(probability: dropout, seed: rng.next())
         outputDropout = Dropout(probability: dropout, seed: rng.next())
-        for (_, p) in namedParameters { rng.fillUniform(p.value, -initScale, initScale) }
+        let keep = recurrentInitialization == nil ? [] : Set(recurrent.parameters.map(ObjectIdentifier.init))
+        for (_, p) in namedParameters where !keep.contains(ObjectIdentifier(p)) { rng.fillUniform(p.value, -initScale, initScale) }
         for (p, role) in zip(recurrent.parameters, recurrent.parameterRoles) where role == .gain || role == .shift {
             p.value.fill(role == .gain ? 1 : 0)
         }
