@@ -20,6 +20,8 @@ struct SentimentCommand: ParsableCommand {
     @Flag(help: "Leave out malformed TSV lines (counted) instead of stopping.") var skipBad = false
     @Option(help: "Model.") var model: SentimentModel.Kind = .lstm1
     @Option(help: "keras (one bias, GRU reset before; the seed) or pytorch.") var convention: SentimentModel.Convention = .keras
+    @Option(name: .customLong("init"), help: "Recurrent initialisation, overriding the convention's: pytorch, keras, fan-in, orthogonal, identity.")
+    var initialization: RecurrentInitialization?
     @Option(help: "Vocabulary size (ids below it; 3 ids are reserved).") var vocab: Int = 2000
     @Option(help: "Tokens per review.") var maxlen: Int = 500
     @Option(help: "Pad at the front (pre, Keras) or the back (post).") var padding: Padding = .pre
@@ -76,6 +78,7 @@ struct SentimentCommand: ParsableCommand {
             var e = SentimentExperiment()
             e.model = kind
             e.convention = convention
+            e.recurrentInitialization = initialization
             e.vocabularySize = vocab
             e.maxlen = maxlen
             e.padding = padding

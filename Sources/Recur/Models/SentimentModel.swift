@@ -29,14 +29,18 @@ public final class SentimentModel: Layer {
     private let workspace = Workspace()
     private var steps = 0, batch = 0
 
-    public init(kind: Kind, vocabularySize: Int, embeddingSize: Int = 32, convention: Convention = .keras, seed: UInt64) {
+    /// - recurrentInitialization: overrides the convention's initialisation of the recurrent
+    ///   layer (e.g. `.identity`, `.orthogonal`).
+    public init(kind: Kind, vocabularySize: Int, embeddingSize: Int = 32, convention: Convention = .keras,
+                recurrentInitialization: RecurrentInitialization? = nil, seed: UInt64) {
         self.kind = kind
         var rng = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
         let keras = convention == .keras
         if keras { rng.fillUniform(embedding.weight.value, -0.05, 0.05) }  // Keras' embeddings_initializer
         let units = kind.units, act: Activation = units == 1 ? .sigmoid : .tanh
-        let bias: RecurrentBias = keras ? .single : .separate, initialization: RecurrentInitialization = keras ? .keras : .pytorch
+        let bias: RecurrentBias = keras ? .single : .separate
+        let initialization = recurrentInitialization ?? (keras ? .keras : .pytorch)
         let layerSeed = rng.next()
         switch kind.cell {
         case .lstm:
