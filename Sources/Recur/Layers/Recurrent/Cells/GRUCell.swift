@@ -16,6 +16,9 @@ public struct GRUCell: RecurrentCell {
     public let activation: Activation
     public let recurrentActivation: Activation
     public let resetAfter: Bool
+    /// Runs the fused C kernels (true, the default) or the plain Swift step of
+    /// GRUCell+Reference.swift, which computes the same to float rounding.
+    public var fastPath = true
 
     public init(hiddenSize: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
                 resetAfter: Bool = true) {
@@ -58,15 +61,21 @@ public struct GRUCell: RecurrentCell {
         if resetAfter {
             fillRecurrentBias(p, hp, rows: n, first: 0, count: 3 * H)
             p.multiply(hIn, lda: H, rows: n, by: whh, count: 3 * H, into: hp, ldc: 3 * H, accumulate: true)
+            guard fastPath else { return referenceForward(p, step: t, rows: rows) }
             recur_gru_forward_step(B, Int32(H), Int32(t), lengths, g, hp, hPrev, hNext, out,
                                    Int32(p.ldo), recurrentActivation.kernelCode, activation.kernelCode)
         } else {
             let rh = p.buffer(1, t) + r0 * H
             fillRecurrentBias(p, hp, rows: n, first: 0, count: 2 * H)
             p.multiply(hIn, lda: H, rows: n, by: whh, count: 2 * H, into: hp, ldc: 3 * H, accumulate: true)
-            recur_gru_rb_forward_rz(B, Int32(H), g, hp, hIn, rh, recurrentActivation.kernelCode)
+            if fastPath {
+                recur_gru_rb_forward_rz(B, Int32(H), g, hp, hIn, rh, recurrentActivation.kernelCode)
+            } else {
+                referenceForwardResetGate(p, step: t, rows: rows)
+            }
             fillRecurrentBias(p, hp + 2 * H, rows: n, first: 2 * H, count: H)
             p.multiply(rh, lda: H, rows: n, by: whh, firstRow: 2 * H, count: H, into: hp + 2 * H, ldc: 3 * H, accumulate: true)
+            guard fastPath else { return referenceForwardCandidate(p, step: t, rows: rows) }
             recur_gru_rb_forward_n(B, Int32(H), Int32(t), lengths, g, hp + 2 * H, Int32(3 * H), hPrev, hNext,
                                    out, Int32(p.ldo), activation.kernelCode)
         }
@@ -77,19 +86,28 @@ public struct GRUCell: RecurrentCell {
         let hPrev = p.h(p.previous(t)) + r0 * H, lengths = p.lengths(from: r0), gates = p.gates(t) + r0 * 3 * H
         let dgi = p.gateGradient(t) + r0 * 3 * H, dgh = p.buffer(2, t) + r0 * 3 * H, dh = p.stateGradient(0) + r0 * H
         let dy = p.outputGradient(t).map { $0 + r0 * p.lddy }, dIn = p.recurrentInputGradient + r0 * H
+        if !fastPath { referenceBackward(p, step: t, rows: rows) }
         if resetAfter {
-            recur_gru_backward_step(B, Int32(H), Int32(t), lengths, gates, p.buffer(0, t) + r0 * 3 * H, hPrev, dy,
+            if fastPath {
+                recur_gru_backward_step(B, Int32(H), Int32(t), lengths, gates, p.buffer(0, t) + r0 * 3 * H, hPrev, dy,
                                     Int32(p.lddy), dh, dgi, dgh, recurrentActivation.kernelCode, activation.kernelCode)
+            }
             p.multiplyGradient(dgh, ldg: 3 * H, rows: n, by: whh, count: 3 * H, into: dIn, ldd: H)
         } else {
             let drh = p.buffer(3) + r0 * H
-            recur_gru_rb_backward_n(B, Int32(H), Int32(t), lengths, gates, hPrev, dy, Int32(p.lddy),
-                                    dh, dgi, dgh, recurrentActivation.kernelCode, activation.kernelCode)
+            if fastPath {
+                recur_gru_rb_backward_n(B, Int32(H), Int32(t), lengths, gates, hPrev, dy, Int32(p.lddy),
+                                        dh, dgi, dgh, recurrentActivation.kernelCode, activation.kernelCode)
+            }
             // Gradient of r h_prev through the n-block product.
             p.multiplyGradient(dgh + 2 * H, ldg: 3 * H, rows: n, by: whh, firstRow: 2 * H, count: H, into: drh, ldd: H,
                                accumulate: false)
-            recur_gru_rb_backward_r(B, Int32(H), Int32(t), lengths, gates, p.recurrentInput(t) + r0 * H, drh, dIn,
-                                    dgi, dgh, recurrentActivation.kernelCode)
+            if fastPath {
+                recur_gru_rb_backward_r(B, Int32(H), Int32(t), lengths, gates, p.recurrentInput(t) + r0 * H, drh, dIn,
+                                        dgi, dgh, recurrentActivation.kernelCode)
+            } else {
+                referenceBackwardResetGate(p, step: t, rows: rows, drh: drh, into: dIn)
+            }
             p.multiplyGradient(dgh, ldg: 3 * H, rows: n, by: whh, count: 2 * H, into: dIn, ldd: H)
         }
     }

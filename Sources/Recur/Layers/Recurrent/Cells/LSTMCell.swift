@@ -18,6 +18,9 @@ public struct LSTMCell: RecurrentCell {
     public let recurrentActivation: Activation
     /// P: the projected width of h (PyTorch's `proj_size`), 0 for none.
     public let projectionSize: Int
+    /// Runs the fused C kernels (true, the default) or the plain Swift step of
+    /// LSTMCell+Reference.swift (the projection always uses the kernels), which computes the same to float rounding.
+    public var fastPath = true
 
     public init(hiddenSize: Int, activation: Activation = .tanh, recurrentActivation: Activation = .sigmoid,
                 projectionSize: Int = 0) {
@@ -49,6 +52,7 @@ public struct LSTMCell: RecurrentCell {
         let H = hiddenSize, r0 = rows.lowerBound, g = p.gates(t) + r0 * 4 * H, prev = p.previous(t), next = p.next(t)
         p.multiply(p.recurrentInput(t) + r0 * H, lda: H, rows: rows.count, by: p.parameters[1], count: 4 * H,
                    into: g, ldc: 4 * H, accumulate: true)
+        guard fastPath else { return referenceForward(p, step: t, rows: rows) }
         recur_lstm_forward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), g,
                                 p.state(1, prev) + r0 * H, p.state(1, next) + r0 * H, p.buffer(0, t) + r0 * H,
                                 p.h(prev) + r0 * H, p.h(next) + r0 * H, p.output(t) + r0 * p.ldo, Int32(p.ldo),
@@ -58,11 +62,15 @@ public struct LSTMCell: RecurrentCell {
     public func backward(_ p: DirectionPass, step t: Int, rows: Range<Int>) {
         if projectionSize > 0 { return projectedBackward(p, step: t, rows: rows) }
         let H = hiddenSize, r0 = rows.lowerBound, dg = p.gateGradient(t) + r0 * 4 * H
-        recur_lstm_backward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), p.gates(t) + r0 * 4 * H,
+        if fastPath {
+            recur_lstm_backward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), p.gates(t) + r0 * 4 * H,
                                  p.state(1, p.previous(t)) + r0 * H, p.buffer(0, t) + r0 * H,
                                  p.outputGradient(t).map { $0 + r0 * p.lddy }, Int32(p.lddy),
                                  p.stateGradient(0) + r0 * H, p.stateGradient(1) + r0 * H, dg,
                                  recurrentActivation.kernelCode, activation.kernelCode)
+        } else {
+            referenceBackward(p, step: t, rows: rows)
+        }
         p.multiplyGradient(dg, ldg: 4 * H, rows: rows.count, by: p.parameters[1], count: 4 * H,
                            into: p.recurrentInputGradient + r0 * H, ldd: H)
     }

@@ -7,6 +7,9 @@ import CRecurKernels
 public struct RNNCell: RecurrentCell {
     public let hiddenSize: Int
     public let activation: Activation
+    /// Runs the fused C kernels (true, the default) or the plain Swift step of
+    /// RNNCell+Reference.swift, which computes the same to float rounding.
+    public var fastPath = true
 
     public init(hiddenSize: Int, activation: Activation = .tanh) {
         self.hiddenSize = hiddenSize
@@ -25,6 +28,7 @@ public struct RNNCell: RecurrentCell {
         let H = hiddenSize, r0 = rows.lowerBound, g = p.gates(t) + r0 * H
         p.multiply(p.recurrentInput(t) + r0 * H, lda: H, rows: rows.count, by: p.parameters[1], count: H,
                    into: g, ldc: H, accumulate: true)
+        guard fastPath else { return referenceForward(p, step: t, rows: rows) }
         recur_rnn_forward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), g,
                                p.h(p.previous(t)) + r0 * H, p.h(p.next(t)) + r0 * H, p.output(t) + r0 * p.ldo,
                                Int32(p.ldo), activation.kernelCode)
@@ -32,9 +36,13 @@ public struct RNNCell: RecurrentCell {
 
     public func backward(_ p: DirectionPass, step t: Int, rows: Range<Int>) {
         let H = hiddenSize, r0 = rows.lowerBound, dg = p.gateGradient(t) + r0 * H
-        recur_rnn_backward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), p.gates(t) + r0 * H,
+        if fastPath {
+            recur_rnn_backward_step(Int32(rows.count), Int32(H), Int32(t), p.lengths(from: r0), p.gates(t) + r0 * H,
                                 p.outputGradient(t).map { $0 + r0 * p.lddy }, Int32(p.lddy),
                                 p.stateGradient(0) + r0 * H, dg, activation.kernelCode)
+        } else {
+            referenceBackward(p, step: t, rows: rows)
+        }
         p.multiplyGradient(dg, ldg: H, rows: rows.count, by: p.parameters[1], count: H,
                            into: p.recurrentInputGradient + r0 * H, ldd: H)
     }
