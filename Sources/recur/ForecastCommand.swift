@@ -29,12 +29,19 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "L2 penalty on the kernel and recurrent weights (Keras regularizers.l2).") var l2: Float = 0
     @Option(help: "Variational dropout on the inputs (Keras dropout).") var inputDropout: Float = 0
     @Option(help: "Variational dropout on the recurrent state (Keras recurrent_dropout).") var recurrentDropout: Float = 0
+    @OptionGroup var projection: ProjectionOption
     @Option(name: .customLong("init"), help: "Initialisation: keras (the seed's), pytorch, orthogonal, identity (IRNN, for the relu rnn).") var initialization: ForecastExperiment.Initialization = .keras
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if projection.projSize != 0 {
+            guard cell == .lstm else { throw ValidationError("--proj-size is for --cell lstm, not \(cell.rawValue)") }
+            guard projection.projSize > 0 && projection.projSize < units else {
+                throw ValidationError("--proj-size must be between 1 and --units - 1 (\(units - 1)), got \(projection.projSize)")
+            }
+        }
         if csv != nil && column == nil { throw ValidationError("--csv needs --column (a header name or a 0-based index)") }
         if csv == nil && (column != nil || dateColumn != nil || fill != nil) {
             throw ValidationError("--column, --date-column and --fill need --csv FILE")
@@ -71,6 +78,7 @@ struct ForecastCommand: ParsableCommand {
         e.inputDropout = inputDropout
         e.recurrentDropout = recurrentDropout
         e.initialization = initialization
+        e.projectionSize = projection.projSize
         e.horizon = horizon
         e.seed = common.seed
         return e
@@ -90,6 +98,7 @@ struct ForecastCommand: ParsableCommand {
             runs = [ForecastExperiment.Network.rnn, .lstm, .gru, .jordan].map { c in
                 var e = base
                 e.cell = c
+                if c != .lstm { e.projectionSize = 0 }
                 return e
             }
             var regularised = base

@@ -22,6 +22,7 @@ struct SentimentCommand: ParsableCommand {
     @Option(help: "keras (one bias, GRU reset before; the seed) or pytorch.") var convention: SentimentModel.Convention = .keras
     @Option(name: .customLong("init"), help: "Recurrent initialisation, overriding the convention's: pytorch, keras, fan-in, orthogonal, identity.")
     var initialization: RecurrentInitialization?
+    @Option(help: "Replace the cell of rnn100, lstm100 or gru100 (e.g. lstm-peephole, lstm-layernorm).") var cell: CellType?
     @Option(help: "Vocabulary size (ids below it; 3 ids are reserved).") var vocab: Int = 2000
     @Option(help: "Tokens per review.") var maxlen: Int = 500
     @Option(help: "Pad at the front (pre, Keras) or the back (post).") var padding: Padding = .pre
@@ -34,6 +35,9 @@ struct SentimentCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if cell != nil && model.units != 100 && !compare {
+            throw ValidationError("--cell replaces the cell of a 100-unit model (rnn100, lstm100, gru100); \(model.rawValue)'s single sigmoid unit is its output")
+        }
         if synthetic == nil && (train == nil || test == nil) {
             throw ValidationError("give --train and --test (TSV files or aclImdb folders), or --synthetic N")
         }
@@ -79,6 +83,7 @@ struct SentimentCommand: ParsableCommand {
             e.model = kind
             e.convention = convention
             e.recurrentInitialization = initialization
+            e.cell = kind.units == 100 ? cell : nil
             e.vocabularySize = vocab
             e.maxlen = maxlen
             e.padding = padding

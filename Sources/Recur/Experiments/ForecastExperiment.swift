@@ -63,6 +63,8 @@ public struct ForecastExperiment: Sendable {
     public var inputDropout: Float = 0
     public var recurrentDropout: Float = 0
     public var initialization: Initialization = .keras
+    /// The LSTM's projection size (PyTorch `proj_size`); 0: none.
+    public var projectionSize = 0
     public var seed: UInt64 = 42
     /// Steps of the recursive multi-step forecast from the start of the test span (0: none).
     public var horizon = 0
@@ -87,7 +89,7 @@ public struct ForecastExperiment: Sendable {
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("l2", JSON(l2)), ("input_dropout", JSON(inputDropout)),
             ("recurrent_dropout", JSON(recurrentDropout)), ("init", .string(initialization.rawValue)),
             ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
-        ])
+        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
 
     public struct EpochPoint: Sendable {
@@ -146,7 +148,7 @@ public struct ForecastExperiment: Sendable {
             switch e.cell {
             case .lstm:
                 layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate, activation: e.activation,
-                             initialization: e.initialization.recurrent, seed: seed)
+                             projectionSize: e.projectionSize, initialization: e.initialization.recurrent, seed: seed)
             case .gru:
                 layer = GRU(inputSize: 1, hiddenSize: e.units, activation: e.activation, initialization: e.initialization.recurrent, seed: seed)
             case .lstmPeephole, .lstmLayerNorm:
@@ -161,7 +163,7 @@ public struct ForecastExperiment: Sendable {
             layer.recurrentDropout = e.recurrentDropout
             let model = SequenceModel(recurrent: layer, outputs: 1, rng: &rng)
             if keras {  // Dense: glorot-uniform kernel, zero bias
-                let limit = (6 / Float(e.units + 1)).squareRoot()
+                let limit = (6 / Float(model.head.inputSize + 1)).squareRoot()
                 rng.fillUniform(model.head.weight.value, -limit, limit)
                 model.head.bias?.value.zero()
             }

@@ -7,6 +7,8 @@ public struct SentimentExperiment: Sendable {
     public var convention: SentimentModel.Convention = .keras
     /// Overrides the convention's recurrent initialisation; nil: the convention's.
     public var recurrentInitialization: RecurrentInitialization? = nil
+    /// Replaces the 100-unit models' cell; nil: the model's own.
+    public var cell: CellType? = nil
     public var vocabularySize = 2000
     public var maxlen = 500
     public var padding: Padding = .pre
@@ -30,7 +32,8 @@ public struct SentimentExperiment: Sendable {
             ("truncating", .string(truncating.rawValue)), ("lengths", .bool(useLengths)), ("epochs", JSON(epochs)),
             ("batch_size", JSON(batchSize)), ("lr", JSON(learningRate)), ("seed", JSON(Int(seed))),
             ("data", .string(dataDescription)), ("threads", JSON(BLAS.threads)),
-        ] + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? []))
+        ] + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? [])
+          + (cell.map { [("cell", .string($0.rawValue))] } ?? []))
     }
 
     public struct EpochPoint: Sendable {
@@ -117,7 +120,7 @@ public struct SentimentExperiment: Sendable {
         let trainData = encode(train, vocabulary), validData = encode(valid, vocabulary), testData = encode(test, vocabulary)
         var rng = RandomGenerator(seed: seed)
         let net = SentimentModel(kind: model, vocabularySize: vocabularySize, convention: convention,
-                                 recurrentInitialization: recurrentInitialization, seed: rng.next())
+                                 recurrentInitialization: recurrentInitialization, cell: cell, seed: rng.next())
         let adam = Adam(parameters: net.parameters, learningRate: learningRate, epsilon: convention == .keras ? 1e-7 : 1e-8)
         let probabilityLoss = BinaryCrossEntropy(), logitLoss = BinaryCrossEntropyWithLogits()
         var order = Array(trainData.labels.indices)

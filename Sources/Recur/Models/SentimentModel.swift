@@ -31,8 +31,11 @@ public final class SentimentModel: Layer {
 
     /// - recurrentInitialization: overrides the convention's initialisation of the recurrent
     ///   layer (e.g. `.identity`, `.orthogonal`).
+    /// - cell: another cell for the 100-unit models' recurrent layer (e.g. `.lstmPeephole`),
+    ///   with its own activations; the 1-unit models need their sigmoid cell.
     public init(kind: Kind, vocabularySize: Int, embeddingSize: Int = 32, convention: Convention = .keras,
-                recurrentInitialization: RecurrentInitialization? = nil, seed: UInt64) {
+                recurrentInitialization: RecurrentInitialization? = nil, cell: CellType? = nil, seed: UInt64) {
+        precondition(cell == nil || kind.units == 100, "SentimentModel: a replacement cell needs a 100-unit model, got \(kind.rawValue)")
         self.kind = kind
         var rng = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
@@ -42,7 +45,9 @@ public final class SentimentModel: Layer {
         let bias: RecurrentBias = keras ? .single : .separate
         let initialization = recurrentInitialization ?? (keras ? .keras : .pytorch)
         let layerSeed = rng.next()
-        switch kind.cell {
+        switch cell ?? kind.cell {
+        case let other where cell != nil:
+            recurrent = other.makeLayer(inputSize: embeddingSize, hiddenSize: units, bias: bias, initialization: initialization, seed: layerSeed)
         case .lstm:
             recurrent = LSTM(inputSize: embeddingSize, hiddenSize: units, bias: bias, activation: act, initialization: initialization, seed: layerSeed)
         case .gru:
