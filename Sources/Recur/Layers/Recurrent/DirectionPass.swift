@@ -136,6 +136,13 @@ public final class DirectionPass: @unchecked Sendable {
     public var recurrentInputGradient: UnsafeMutablePointer<Float> { recurrentMask != nil ? maskedInputGradient : stateGradientBases[0] }
     /// Whether row r is padding at step t (t >= its length).
     @inline(__always) public func isPadding(row r: Int, step t: Int) -> Bool { lengths.map { t >= Int($0[r]) } ?? false }
+    /// For a padding row at step t: every state component passes through unchanged and the
+    /// output is 0 (PyTorch's packed semantics).
+    public func passThrough(row r: Int, step t: Int) {
+        for (k, w) in stateWidths.enumerated() { (state(k, next(t)) + r * w).update(from: state(k, previous(t)) + r * w, count: w) }
+        (output(t) + r * ldo).update(repeating: 0, count: stateWidths[0])
+    }
+
     /// The lengths from row r on, for kernels that take a block of rows.
     @inline(__always) public func lengths(from r: Int) -> UnsafePointer<Int32>? { lengths.map { $0 + r } }
 

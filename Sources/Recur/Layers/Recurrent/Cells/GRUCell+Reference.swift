@@ -40,9 +40,7 @@ extension GRUCell {
     /// A padding row keeps its state and outputs 0.
     private func passThrough(_ p: DirectionPass, step t: Int, row r: Int) -> Bool {
         guard p.isPadding(row: r, step: t) else { return false }
-        let H = hiddenSize
-        (p.h(p.next(t)) + r * H).update(from: p.h(p.previous(t)) + r * H, count: H)
-        (p.output(t) + r * p.ldo).update(repeating: 0, count: H)
+        p.passThrough(row: r, step: t)
         return true
     }
 

@@ -4,14 +4,9 @@ extension LSTMCell {
     func referenceForward(_ p: DirectionPass, step t: Int, rows: Range<Int>) {
         let H = hiddenSize, prev = p.previous(t), next = p.next(t)
         for r in rows {
+            if p.isPadding(row: r, step: t) { p.passThrough(row: r, step: t); continue }
             let cp = p.state(1, prev) + r * H, cn = p.state(1, next) + r * H
-            let hp = p.h(prev) + r * H, hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
-            if p.isPadding(row: r, step: t) {
-                hn.update(from: hp, count: H)
-                cn.update(from: cp, count: H)
-                out.update(repeating: 0, count: H)
-                continue
-            }
+            let hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
             // Activate in place: i, f and o by the gate activation, g by the cell activation.
             let g = p.gates(t) + r * 4 * H, actC = p.buffer(0, t) + r * H
             recurrentActivation.apply(g, into: g, count: 2 * H)

@@ -87,14 +87,9 @@ public struct LayerNormLSTMCell: RecurrentCell {
                                         ln[ln.startIndex + 2].value.pointer, ln[ln.startIndex + 3].value.pointer,
                                         ln[ln.startIndex + 4].value.pointer, ln[ln.startIndex + 5].value.pointer)
         for r in rows {
+            if p.isPadding(row: r, step: t) { p.passThrough(row: r, step: t); continue }
             let cp = p.state(1, prev) + r * H, cn = p.state(1, next) + r * H
-            let hp = p.h(prev) + r * H, hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
-            if p.isPadding(row: r, step: t) {
-                hn.update(from: hp, count: H)
-                cn.update(from: cp, count: H)
-                out.update(repeating: 0, count: H)
-                continue
-            }
+            let hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
             let g = p.gates(t) + r * G, xHat = p.buffer(0, t) + r * G, hHat = p.buffer(1, t) + r * G
             let inv = p.buffer(2, t) + r * 3, cHat = p.buffer(3, t) + r * H, act = p.buffer(4, t) + r * H
             inv[0] = normalize(g, G, into: xHat)

@@ -34,14 +34,9 @@ public struct PeepholeLSTMCell: RecurrentCell {
         p.multiply(p.recurrentInput(t) + rows.lowerBound * H, lda: H, rows: rows.count, by: p.parameters[1],
                    count: 4 * H, into: p.gates(t) + rows.lowerBound * 4 * H, ldc: 4 * H, accumulate: true)
         for r in rows {
+            if p.isPadding(row: r, step: t) { p.passThrough(row: r, step: t); continue }  // h, c kept; output 0
             let cp = p.state(1, prev) + r * H, cn = p.state(1, next) + r * H
-            let hp = p.h(prev) + r * H, hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
-            if p.isPadding(row: r, step: t) {  // the state passes through, the output is 0
-                hn.update(from: hp, count: H)
-                cn.update(from: cp, count: H)
-                out.update(repeating: 0, count: H)
-                continue
-            }
+            let hn = p.h(next) + r * H, out = p.output(t) + r * p.ldo
             let g = p.gates(t) + r * 4 * H, actC = p.buffer(0, t) + r * H
             for j in 0..<H {
                 let i = sigmoid(g[j] + w[j] * cp[j])

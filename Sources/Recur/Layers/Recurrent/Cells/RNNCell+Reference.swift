@@ -4,13 +4,8 @@ extension RNNCell {
     func referenceForward(_ p: DirectionPass, step t: Int, rows: Range<Int>) {
         let H = hiddenSize
         for r in rows {
-            let g = p.gates(t) + r * H, hPrev = p.h(p.previous(t)) + r * H, hNext = p.h(p.next(t)) + r * H
-            let out = p.output(t) + r * p.ldo
-            if p.isPadding(row: r, step: t) {
-                hNext.update(from: hPrev, count: H)
-                out.update(repeating: 0, count: H)
-                continue
-            }
+            if p.isPadding(row: r, step: t) { p.passThrough(row: r, step: t); continue }
+            let g = p.gates(t) + r * H, hNext = p.h(p.next(t)) + r * H, out = p.output(t) + r * p.ldo
             activation.apply(g, into: g, count: H)  // g keeps h_t = act(pre), from which backward takes act'
             hNext.update(from: g, count: H)
             out.update(from: g, count: H)
