@@ -39,20 +39,15 @@ public struct JordanCell: RecurrentCell {
 
     public func forward(_ p: DirectionPass, step t: Int, rows: Range<Int>) {
         let (H, O, r0, n) = (hiddenSize, outputSize, rows.lowerBound, rows.count)
-        let a = p.gates(t) + r0 * H, yPrev = p.h(p.previous(t)) + r0 * O, y = p.h(p.next(t)) + r0 * O
+        let a = p.gates(t) + r0 * H, y = p.h(p.next(t)) + r0 * O
         p.multiply(p.recurrentInput(t) + r0 * O, lda: O, rows: n, by: p.parameters[1], count: H, into: a, ldc: H, accumulate: true)
         activation.apply(a, into: a, count: n * H)
         VectorMath.broadcastRows(p.parameters[4].value.pointer, rows: n, cols: O, ld: O, into: y)
         p.multiply(a, lda: H, rows: n, by: p.parameters[3], count: O, into: y, ldc: O, accumulate: true)
         outputActivation.apply(y, into: y, count: n * O)
         for i in 0..<n {
-            let out = p.output(t) + (r0 + i) * p.ldo
-            if p.isPadding(row: r0 + i, step: t) {
-                (y + i * O).update(from: yPrev + i * O, count: O)
-                out.update(repeating: 0, count: O)
-            } else {
-                out.update(from: y + i * O, count: O)
-            }
+            if p.isPadding(row: r0 + i, step: t) { p.passThrough(row: r0 + i, step: t); continue }
+            (p.output(t) + (r0 + i) * p.ldo).update(from: y + i * O, count: O)
         }
     }
 
