@@ -80,7 +80,9 @@ import Testing
     /// fixtures also hold PyTorch's own float32 answer (`torch32.*`): over 50-100 saturated
     /// steps float32 itself can miss that bound (PyTorch by up to 3e-6 on `weight_ih_l1` of the
     /// T = 100 fixture), so there a tensor also passes when its largest error is at most twice
-    /// PyTorch float32's.
+    /// PyTorch float32's, or at most 1e-6 of the tensor's largest magnitude (a few float32 ulps
+    /// at its scale: sums in another order, as another BLAS kernel family adds them, land there;
+    /// e.g. 4.3e-6 on a layer-norm gain gradient of size 6.2 with AVX-512 kernels).
     static func expectExact(_ actual: Tensor, _ f: Safetensors, _ key: String, _ label: String,
                             sourceLocation: SourceLocation = #_sourceLocation) {
         let expected = f[key]!
@@ -92,7 +94,8 @@ import Testing
         let e = expected.scalars
         let ours = zip(actual.scalars, e).map { abs($0 - $1) }.max()!
         let theirs = zip(torch32.scalars, e).map { abs($0 - $1) }.max()!
-        #expect(ours <= 2 * theirs, "\(label): largest error \(ours), PyTorch float32's \(theirs)",
+        let scale = e.map { abs($0) }.max()!
+        #expect(ours <= 2 * theirs || ours <= 1e-6 * scale, "\(label): largest error \(ours), PyTorch float32's \(theirs)",
                 sourceLocation: sourceLocation)
     }
 }
