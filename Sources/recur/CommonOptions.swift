@@ -79,3 +79,29 @@ func parseList<T>(_ text: String, option: String, expected: String, _ parse: (St
         return v
     }
 }
+
+/// `--save`, `--resume` and `--patience`: what every training command does with the Trainer.
+struct TrainingFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Save the training state here at every evaluation (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Continue a run saved with --save, up to this run's --epochs or --steps; the results equal an uninterrupted run's.", valueName: "file"))
+    var resume: String?
+
+    @Option(help: "Early stopping: stop after N evaluations without a better validation metric and keep the best weights.")
+    var patience: Int?
+
+    /// `command`: the mode (e.g. "--sweep") that runs several models, which cannot save.
+    func validate(single: Bool, mode: String) throws {
+        guard single || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with \(mode)") }
+        if let p = patience, p < 1 { throw ValidationError("--patience must be at least 1, got \(p)") }
+    }
+
+    /// Runs a training job, turning a divergence into a message in the command's own flags.
+    func run<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let d as TrainingDiverged {
+            let kept = save.map { "; the last good state is in \($0)" } ?? ""
+            throw RecurError("\(d.description)\(kept)", fix: "try a lower --lr, or clip gradients with --clip (e.g. --clip 1)")
+        }
+    }
+}

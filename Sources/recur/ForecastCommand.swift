@@ -33,6 +33,8 @@ struct ForecastCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Initialisation: keras (the seed's), pytorch, orthogonal, identity (IRNN, for the relu rnn).") var initialization: ForecastExperiment.Initialization = .keras
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
+    @Option(help: "Fraction of the training windows (the last ones) set aside for validation.") var validFraction: Double = 0.1
+    @OptionGroup var training: TrainingFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -58,6 +60,8 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("\(name) must be in [0, 1), got \(p)")
         }
         guard horizon >= 0 else { throw ValidationError("--horizon must be 0 or positive, got \(horizon)") }
+        guard validFraction > 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be between 0 and 1, got \(validFraction)") }
+        try training.validate(single: !compare, mode: "--compare")
     }
 
     func experiment(_ series: TimeSeries) -> ForecastExperiment {
@@ -81,6 +85,8 @@ struct ForecastCommand: ParsableCommand {
         e.projectionSize = projection.projSize
         e.horizon = horizon
         e.seed = common.seed
+        e.validFraction = validFraction
+        e.patience = training.patience
         return e
     }
 
@@ -114,7 +120,7 @@ struct ForecastCommand: ParsableCommand {
             let progress = ProgressReporter(total: max(steps, 1), label: e.label, plainEvery: max(steps / 5, 1), enabled: !common.quiet)
             let dir = compare ? try out.subdirectory(e.label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == " " }
                 .split(separator: " ").joined(separator: "-")) : out
-            let r = try e.run(progress: progress, run: dir)
+            let r = try training.run { try e.run(save: training.save, resume: training.resume, progress: progress, run: dir) }
             try ForecastReport.write(r, e, to: dir)
             common.log("\(r.label): test MSE \(formatScientific(r.testMSE)), MAE \(formatScientific(r.testMAE)) (naive MSE \(formatScientific(r.baselineMSE)))")
             results.append(r)

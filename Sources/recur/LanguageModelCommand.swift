@@ -31,8 +31,7 @@ struct LanguageModelCommand: ParsableCommand {
     @Option(help: "Epochs (default: 13).") var epochs: Int?
     @Option(help: "Parallel streams (default: 20).") var batchSize: Int?
     @Option(help: "Truncated BPTT window (default: 35).") var bptt: Int?
-    @Option(help: ArgumentHelp("Save the last state here (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
-    @Option(help: ArgumentHelp("Continue training from a checkpoint written by --save.", valueName: "file")) var resume: String?
+    @OptionGroup var training: TrainingFlags
     @Flag(help: "The seed's eight-run study: LSTM/GRU x dropout 0/0.5 x SGD/Adam.") var compare = false
     @OptionGroup var projection: ProjectionOption
     @Option(name: .customLong("init"), help: "Recurrent initialisation: pytorch, keras, fan-in, orthogonal, identity (default: Zaremba's uniform ±init scale, as every other tensor).")
@@ -55,7 +54,7 @@ struct LanguageModelCommand: ParsableCommand {
         }
         if let clip, clip < 0 { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
         if let decayFactor, !(decayFactor > 0 && decayFactor <= 1) { throw ValidationError("--decay-factor must be in (0, 1], got \(decayFactor)") }
-        if compare && (save != nil || resume != nil) { throw ValidationError("--save and --resume work on single runs, not with --compare") }
+        try training.validate(single: !compare, mode: "--compare")
     }
 
     func experiment() -> LanguageModelExperiment {
@@ -68,6 +67,7 @@ struct LanguageModelCommand: ParsableCommand {
         e.tied = tie
         e.level = level
         e.seed = common.seed
+        e.patience = training.patience
         if let layers { e.layers = layers }
         if let hidden { e.hiddenSize = hidden; e.embeddingSize = hidden }
         if let embedding { e.embeddingSize = embedding }
@@ -111,7 +111,10 @@ struct LanguageModelCommand: ParsableCommand {
             let dir = compare ? try out.subdirectory(name) : out
             let windows = (ids[0].count / e.batchSize - 1 + e.bptt - 1) / e.bptt
             let progress = ProgressReporter(total: windows * e.epochs, label: name, unit: "window", plainEvery: max(windows, 1), enabled: !common.quiet)
-            let r = try e.run(train: ids[0], valid: ids[1], test: ids[2], vocabulary: vocabulary, save: save, resume: resume, progress: progress, run: dir)
+            let r = try training.run {
+                try e.run(train: ids[0], valid: ids[1], test: ids[2], vocabulary: vocabulary, save: training.save, resume: training.resume,
+                          progress: progress, run: dir)
+            }
             try dir.writeResults(r.json)
             try writeReport(dir, [(e, r)])
             common.log("\(name): test perplexity \(formatNumber(r.history.last?.testPerplexity ?? .nan, decimals: 2)) (unigram \(formatNumber(r.unigramPerplexity, decimals: 1)))")

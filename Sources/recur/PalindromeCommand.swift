@@ -34,8 +34,8 @@ struct PalindromeCommand: ParsableCommand {
     @Flag(help: "Run every cell in --cells at every length in --lengths (the seed's study).") var sweep = false
     @Option(help: "Cells for --sweep.") var cells: String = "rnn,lstm,gru"
     @Option(help: "Lengths for --sweep.") var lengths: String = "5,10,15,20"
-    @Option(help: ArgumentHelp("Save the training state here at every log point (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
-    @Option(help: ArgumentHelp("Continue a run from a checkpoint written by --save.", valueName: "file")) var resume: String?
+    @Option(help: "Fixed validation batches (their own stream), evaluated every --log-every steps.") var validBatches: Int = 10
+    @OptionGroup var training: TrainingFlags
     @Option(help: "Runs of --sweep at once (default: the cores, at most 2). Results do not depend on it.") var jobs: Int?
     @OptionGroup var projection: ProjectionOption
     @OptionGroup var common: CommonOptions
@@ -54,7 +54,8 @@ struct PalindromeCommand: ParsableCommand {
         guard testBatches >= 1 else { throw ValidationError("--test-batches must be at least 1, got \(testBatches)") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
         if let s = lrStep, s < 1 { throw ValidationError("--lr-step must be at least 1, got \(s)") }
-        guard !sweep || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with --sweep") }
+        try training.validate(single: !sweep, mode: "--sweep")
+        guard validBatches >= 1 else { throw ValidationError("--valid-batches must be at least 1, got \(validBatches)") }
         if let j = jobs, j < 1 || j > 64 { throw ValidationError("--jobs must be between 1 and 64, got \(j)") }
         if sweep {
             _ = try sweepCells()
@@ -93,6 +94,8 @@ struct PalindromeCommand: ParsableCommand {
         e.steps = steps
         e.testBatches = testBatches
         e.logEvery = logEvery
+        e.validBatches = validBatches
+        e.patience = training.patience
         e.seed = common.seed
         return e
     }
@@ -102,7 +105,7 @@ struct PalindromeCommand: ParsableCommand {
         if !sweep {
             let e = experiment(cell: cell, length: length)
             let progress = ProgressReporter(total: steps, label: "\(cell.displayName) N=\(length)", plainEvery: logEvery * 10, enabled: !common.quiet)
-            let r = try e.run(save: save, resume: resume, progress: progress, run: out)
+            let r = try training.run { try e.run(save: training.save, resume: training.resume, progress: progress, run: out) }
             try PalindromeReport.write(r, e, to: out)
             common.log("test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))% (\(testBatches * batchSize) sequences), \(formatNumber(r.seconds, decimals: 1)) s")
             common.emit(r.json)
@@ -125,13 +128,18 @@ struct PalindromeCommand: ParsableCommand {
                 let e = experiments[i], label = "\(e.cell.displayName) N=\(e.length)"
                 // Live bars of parallel runs would overwrite each other: plain lines then.
                 let progress = ProgressReporter(total: stepCount, label: label, plainEvery: every, enabled: !quiet && workers == 1)
-                let r = e.run(progress: progress, run: dirs[i])
+                let r: PalindromeExperiment.Result
+                do { r = try training.run { try e.run(progress: progress, run: dirs[i]) } } catch {
+                    queue.fail(error)
+                    continue
+                }
                 queue.store(r, at: i)
                 if !quiet {
                     FileHandle.standardError.write(Data("\(label): test accuracy \(formatNumber(r.testAccuracy * 100, decimals: 2))%, \(formatNumber(r.seconds, decimals: 1)) s\n".utf8))
                 }
             }
         }
+        if let error = queue.error { throw error }
         for (i, r) in queue.results.enumerated() {
             guard let r else { continue }
             try PalindromeReport.write(r, experiments[i], to: dirs[i])
@@ -169,5 +177,8 @@ final class SweepQueue: @unchecked Sendable {
     }
 
     func next() -> Int? { lock.withLock { order.popLast() } }
+    private(set) var error: (any Error)?
     func store(_ r: PalindromeExperiment.Result, at i: Int) { lock.withLock { results[i] = r } }
+    /// Keeps the first run's error, thrown once every run has ended.
+    func fail(_ e: any Error) { lock.withLock { error = error ?? e } }
 }

@@ -31,7 +31,9 @@ struct SentimentCommand: ParsableCommand {
     @Option(help: "Epochs.") var epochs: Int = 3
     @Option(help: "Reviews per batch.") var batchSize: Int = 64
     @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Flag(help: "Batch reviews of similar length together, each batch run to its own longest review with lengths (implies --lengths).") var bucket = false
     @Flag(help: "Run all six models and compare with the seed's accuracies.") var compare = false
+    @OptionGroup var training: TrainingFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -48,6 +50,7 @@ struct SentimentCommand: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        try training.validate(single: !compare, mode: "--compare")
     }
 
     func load(_ path: String) throws -> ReviewCorpus {
@@ -89,6 +92,8 @@ struct SentimentCommand: ParsableCommand {
             e.padding = padding
             e.truncating = truncating
             e.useLengths = lengths
+            e.bucket = bucket
+            e.patience = training.patience
             e.epochs = epochs
             e.batchSize = batchSize
             e.learningRate = lr
@@ -97,7 +102,10 @@ struct SentimentCommand: ParsableCommand {
             let dir = compare ? try out.subdirectory(kind.rawValue) : out
             let steps = epochs * ((trainSet.reviews.count + batchSize - 1) / batchSize)
             let progress = ProgressReporter(total: steps, label: kind.rawValue, plainEvery: max(steps / 10, 1), enabled: !common.quiet)
-            let r = e.run(train: trainSet, valid: validSet, test: testSet, progress: progress, run: dir)
+            let r = try training.run {
+                try e.run(train: trainSet, valid: validSet, test: testSet, save: training.save, resume: training.resume,
+                          progress: progress, run: dir)
+            }
             try dir.writeResults(r.json)
             try dir.write("report.md", Self.report([r], description))
             common.log("\(kind.rawValue): test accuracy \(formatNumber(r.testAccuracy, decimals: 4)), \(formatNumber(r.trainSeconds / Double(epochs), decimals: 1)) s/epoch")

@@ -33,8 +33,7 @@ struct SpeechCommand: ParsableCommand {
     @Option(help: "Hop between frames.") var hop: Int = 512
     @Option(help: "Mel bands.") var nMels: Int = 128
     @Flag(help: "Run all 8 model/cell combinations (the seed's methods loop).") var compare = false
-    @Option(help: ArgumentHelp("Save the training state here after every epoch (for --resume) and the best weights to FILE.best.safetensors.", valueName: "file")) var save: String?
-    @Option(help: ArgumentHelp("Continue a run from a checkpoint written by --save.", valueName: "file")) var resume: String?
+    @OptionGroup var training: TrainingFlags
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -43,7 +42,7 @@ struct SpeechCommand: ParsableCommand {
         guard hidden >= 1, layers >= 1, epochs >= 1, batchSize >= 1, validateEvery >= 1 else {
             throw ValidationError("--hidden, --layers, --epochs, --batch-size and --validate-every must be at least 1")
         }
-        guard !compare || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with --compare") }
+        try training.validate(single: !compare, mode: "--compare")
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard sampleRate >= 1000 && sampleRate <= 192_000 else { throw ValidationError("--sample-rate must be 1000...192000, got \(sampleRate)") }
         guard nFft >= 16 && nFft & (nFft - 1) == 0 else { throw ValidationError("--n-fft must be a power of two (e.g. 2048), got \(nFft)") }
@@ -61,6 +60,7 @@ struct SpeechCommand: ParsableCommand {
         (base.learningRate, base.validateEvery, base.seed, base.sampleRate) = (lr, validateEvery, common.seed, sampleRate)
         (base.coefficients, base.fftSize, base.hop, base.melBands) = (nMfcc, nFft, hop, nMels)
         (base.projectionSize, base.initialization, base.merge) = (projection.projSize, initialization, merge)
+        base.patience = training.patience
         let start = Date()
         let train = try base.features(dataset.train), valid = try base.features(dataset.valid), test = try base.features(dataset.test)
         let clips = dataset.train.count + dataset.valid.count + dataset.test.count
@@ -79,8 +79,10 @@ struct SpeechCommand: ParsableCommand {
             let steps = epochs * ((train.labels.count + batchSize - 1) / batchSize)
             let progress = ProgressReporter(total: steps, label: e.name, plainEvery: max(validateEvery, steps / 5), enabled: !common.quiet)
             let dir = compare ? try out.subdirectory(e.name.lowercased()) : out
-            let r = try e.run(train: train, valid: valid, test: test, classes: dataset.classes.count,
-                              save: save, resume: resume, progress: progress, run: dir)
+            let r = try training.run {
+                try e.run(train: train, valid: valid, test: test, classes: dataset.classes.count,
+                          save: training.save, resume: training.resume, progress: progress, run: dir)
+            }
             try write(r, dataset.classes, featureSeconds / Double(clips), to: dir)
             common.log("\(e.name): test accuracy at best validation \(formatNumber(r.testAccuracyAtBest, decimals: 4)), final \(formatNumber(r.finalTestAccuracy, decimals: 4)), \(formatNumber(r.trainSeconds / Double(epochs), decimals: 2)) s/epoch")
             results.append(r)

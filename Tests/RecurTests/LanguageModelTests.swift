@@ -126,6 +126,7 @@ import Testing
         #expect(resumed.history.map(\.trainPerplexity) == straight.history.map(\.trainPerplexity))
         #expect(resumed.history.map(\.validPerplexity) == straight.history.map(\.validPerplexity))
         #expect(resumed.history.last!.trainPerplexity < straight.history.first!.trainPerplexity)
+        expectSameResults(resumed.json, straight.json)
     }
 
     @Test func samplingIsDeterministicPerSeed() throws {

@@ -40,7 +40,7 @@ import Testing
     }
 
     /// End to end: a small LSTM learns short palindromes well above chance (10%).
-    @Test func smallLSTMLearns() {
+    @Test func smallLSTMLearns() throws {
         var e = PalindromeExperiment()
         e.cell = .lstm
         e.length = 3
@@ -49,13 +49,13 @@ import Testing
         e.steps = 1500
         e.learningRate = 1e-2
         e.testBatches = 20
-        let r = e.run()
+        let r = try e.run()
         #expect(r.testAccuracy > 0.9, "test accuracy \(r.testAccuracy)")
         #expect(r.history.count == 15)
         #expect(r.history.last!.loss < r.history.first!.loss)
     }
 
-    @Test func sameSeedSameNumbers() {
+    @Test func sameSeedSameNumbers() throws {
         var e = PalindromeExperiment()
         e.cell = .gru
         e.length = 4
@@ -63,11 +63,11 @@ import Testing
         e.batchSize = 8
         e.steps = 50
         e.testBatches = 3
-        let a = e.run(), b = e.run()
+        let a = try e.run(), b = try e.run()
         #expect(a.testAccuracy == b.testAccuracy && a.testLoss == b.testLoss)
         #expect(a.history.map(\.loss) == b.history.map(\.loss))
         e.seed = 43
-        #expect(e.run().history.map(\.loss) != a.history.map(\.loss))
+        #expect(try e.run().history.map(\.loss) != a.history.map(\.loss))
     }
 }
 
@@ -77,7 +77,7 @@ import Testing
     @Test func resumeIsExact() throws {
         var e = PalindromeExperiment()
         (e.cell, e.length, e.hidden, e.layers, e.dropout, e.batchSize, e.steps, e.logEvery, e.testBatches) = (.lstm, 5, 16, 2, 0.2, 16, 40, 10, 4)
-        let whole = e.run()
+        let whole = try e.run()
         let dir = temporaryFolder()
         let path = dir.appendingPathComponent("p.safetensors").path
         e.steps = 20
@@ -86,6 +86,7 @@ import Testing
         let resumed = try e.run(save: path, resume: path)
         #expect(resumed.history.map(\.loss) == whole.history.map(\.loss))
         #expect(resumed.testAccuracy == whole.testAccuracy && resumed.testLoss == whole.testLoss)
+        expectSameResults(resumed.json, whole.json)
         let out = dir.appendingPathComponent("w.safetensors").path
         let names = try Checkpoint.exportWeights(from: TrainingCheckpoint.bestPath(path), to: out)
         #expect(names.contains("rnn.bias_hh_l1") && names.contains("rnn.bias_ih_l1"))

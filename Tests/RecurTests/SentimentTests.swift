@@ -109,7 +109,7 @@ import Testing
         #expect(a == b)
     }
 
-    @Test func learnsAnEasyCorpus() {
+    @Test func learnsAnEasyCorpus() throws {
         var rng = RandomGenerator(seed: 4)
         func corpus(_ n: Int) -> ReviewCorpus {
             ReviewCorpus(reviews: (0..<n).map { _ in
@@ -124,7 +124,7 @@ import Testing
         e.epochs = 4
         e.batchSize = 16
         e.learningRate = 1e-2
-        let r = e.run(train: corpus(400), valid: corpus(100), test: corpus(200))
+        let r = try e.run(train: corpus(400), valid: corpus(100), test: corpus(200))
         #expect(r.testAccuracy > 0.9, "test accuracy \(r.testAccuracy)")
         #expect(r.history.count == 4)
     }

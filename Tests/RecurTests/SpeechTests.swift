@@ -66,7 +66,7 @@ import Testing
         e.model = .bidir
         e.epochs = 2
         let b = try e.run(train: train, valid: try e.features(d.valid), test: try e.features(d.test), classes: 3)
-        #expect(b.history.isEmpty && b.bestValidAccuracy >= 0, "6 steps: no validation point, final evaluation only")
+        #expect(b.history.map(\.step) == [6] && b.bestValidAccuracy >= 0, "6 steps: one validation, after the last step")
     }
 
     /// Stopping after some epochs and resuming from the checkpoint gives the same numbers as
@@ -89,6 +89,7 @@ import Testing
         #expect(resumed.history.map(\.trainLoss) == whole.history.map(\.trainLoss))
         #expect(resumed.finalTestAccuracy == whole.finalTestAccuracy && resumed.testLoss == whole.testLoss)
         #expect(resumed.testAccuracyAtBest == whole.testAccuracyAtBest && resumed.steps == whole.steps)
+        expectSameResults(resumed.json, whole.json)
         let (cfg, _, _) = try Checkpoint.loadModel(TrainingCheckpoint.bestPath(path))
         #expect(cfg == ModelConfig(sequence: .lstm, inputSize: 20, hiddenSize: 8, layers: 2, outputSize: 2))
         e.hidden = 9

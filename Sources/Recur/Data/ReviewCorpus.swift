@@ -87,7 +87,7 @@ public struct ReviewCorpus: Sendable {
     public func split(fraction: Double, seed: UInt64) -> (kept: ReviewCorpus, taken: ReviewCorpus) {
         var order = Array(reviews.indices)
         var rng = RandomGenerator(seed: seed)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
+        rng.shuffle(&order)
         let n = Int((fraction * Double(reviews.count)).rounded())
         return (ReviewCorpus(reviews: order.dropFirst(n).map { reviews[$0] }), ReviewCorpus(reviews: order.prefix(n).map { reviews[$0] }))
     }

@@ -42,14 +42,13 @@ public struct BenchmarkConfig: Sendable {
             let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
             let ce = SoftmaxCrossEntropy(), mse = MeanSquaredError()
             let regression = classes == 1, values = targets.map { Float($0) }
-            if inference { model.training = false }
-            return {
-                if inference { _ = model(x); return }
-                model.zeroGrad()
+            if inference {
+                model.training = false
+                return { _ = model(x) }
+            }
+            return trainingStep(model, adam, clip: clip) {
                 let out = model(x)
                 model.backward(regression ? mse(out, targets: values).gradient : ce(out, targets: targets).gradient)
-                if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
-                adam.step()
             }
         }
     }
@@ -64,14 +63,12 @@ public struct BenchmarkConfig: Sendable {
             let sgd = SGD(parameters: model.parameters, learningRate: 1)
             let ce = SoftmaxCrossEntropy()
             var state = model.zeroState(batch: B)
-            if inference { model.training = false }
-            return {
-                let logits = model(ids, steps: T, batch: B, state: &state)
-                if inference { return }
-                model.zeroGrad()
-                model.backward(ce(logits, targets: targets).gradient)
-                clipGradientNorm(model.parameters, maxNorm: 5)
-                sgd.step()
+            if inference {
+                model.training = false
+                return { _ = model(ids, steps: T, batch: B, state: &state) }
+            }
+            return trainingStep(model, sgd, clip: 5) {
+                model.backward(ce(model(ids, steps: T, batch: B, state: &state), targets: targets).gradient)
             }
         }
     }
@@ -85,12 +82,35 @@ public struct BenchmarkConfig: Sendable {
             let ids = (0..<(T * B)).map { _ in Int32(rng.int(below: 2000)) }, labels = (0..<B).map { _ in Float(rng.int(below: 2)) }
             let adam = Adam(parameters: model.parameters, learningRate: 1e-3)
             let bce = BinaryCrossEntropyWithLogits()
-            return {
-                model.zeroGrad()
+            return trainingStep(model, adam, clip: 0) {
                 model.backward(bce(model(ids, steps: T, batch: B), targets: labels).gradient)
-                adam.step()
             }
         }
+    }
+
+    /// A step of the `Trainer` (zero gradients, `body`'s forward and backward, clipping, the
+    /// optimizer step) on a fixed batch, so the benchmark times what training runs.
+    static func trainingStep<Model: TrainableModel>(_ model: Model, _ optimizer: any Optimizer, clip: Float,
+                                                    _ body: @escaping () -> Void) -> () -> Void {
+        var options = TrainingOptions(length: .steps(.max), evaluateEvery: .steps(.max),
+                                      selection: .init("none", higherIsBetter: true), learningRate: optimizer.learningRate)
+        options.clip = clip
+        let trainer = Trainer(task: FixedBatchTask(model: model, body: body), optimizer: optimizer, options: options,
+                              shuffle: RandomGenerator(seed: 0))
+        return { trainer.step() }
+    }
+
+    /// The benchmark's task: the same batch at every step.
+    final class FixedBatchTask<Model: TrainableModel>: TrainingTask {
+        let model: Model
+        let batches = BatchSource.stream
+        let body: () -> Void
+        init(model: Model, body: @escaping () -> Void) { (self.model, self.body) = (model, body) }
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            body()
+            return StepLoss(loss: 0, weight: 1)
+        }
+        func validate() -> Metrics { [] }
     }
 
     /// Every configuration, in the order of the performance tables.

@@ -66,6 +66,11 @@ public struct ForecastExperiment: Sendable {
     /// The LSTM's projection size (PyTorch `proj_size`); 0: none.
     public var projectionSize = 0
     public var seed: UInt64 = 42
+    /// The end of the training span set aside for validation (best weights, early stopping).
+    public var validFraction = 0.1
+    /// Early stopping: stop after this many epochs without a better validation loss and keep
+    /// the best weights; nil: never.
+    public var patience: Int? = nil
     /// Steps of the recursive multi-step forecast from the start of the test span (0: none).
     public var horizon = 0
 
@@ -89,7 +94,8 @@ public struct ForecastExperiment: Sendable {
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("l2", JSON(l2)), ("input_dropout", JSON(inputDropout)),
             ("recurrent_dropout", JSON(recurrentDropout)), ("init", .string(initialization.rawValue)),
             ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
+        ] + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
+          + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
 
     public struct EpochPoint: Sendable {
@@ -127,8 +133,26 @@ public struct ForecastExperiment: Sendable {
         }
     }
 
+    /// The model file's architecture: a `sequence` model with one output, for the networks a
+    /// PyTorch module holds (tanh cells, or SimpleRNN relu); nil for the others.
+    var modelConfig: ModelConfig? {
+        let cellType: CellType
+        switch (cell, activation) {
+        case (.rnn, .tanh): cellType = .rnn
+        case (.rnn, .relu): cellType = .rnnRelu
+        case (.lstm, .tanh): cellType = .lstm
+        case (.gru, .tanh): cellType = .gru
+        case (.lstmPeephole, .tanh): cellType = .lstmPeephole
+        case (.lstmLayerNorm, .tanh): cellType = .lstmLayerNorm
+        default: return nil
+        }
+        let single = initialization == .keras && cell != .gru
+        return ModelConfig(sequence: cellType, inputSize: 1, hiddenSize: units, outputSize: 1, bias: single ? .single : .separate,
+                           projectionSize: projectionSize)
+    }
+
     /// The model: a recurrent layer and Dense(1), or a Jordan network with one output.
-    final class Model {
+    final class Model: TrainableModel {
         let sequence: SequenceModel?
         let jordan: JordanRNN?
         private let workspace = Workspace()
@@ -171,17 +195,26 @@ public struct ForecastExperiment: Sendable {
             jordan = nil
         }
 
-        var parameters: [Parameter] { sequence?.parameters ?? jordan!.parameters }
+        var namedParameters: [(name: String, parameter: Parameter)] { sequence?.namedParameters ?? jordan!.namedParameters }
         /// What Keras' kernel and recurrent regularizers act on.
         var regularized: [Parameter] {
             if let s = sequence { return s.recurrent.weightMatrices }
             return [jordan!.weightIH, jordan!.weightYH]
         }
         var training: Bool {
-            get { sequence?.training ?? true }
-            set { sequence?.training = newValue }
+            get { sequence?.training ?? jordan!.training }
+            set {
+                sequence?.training = newValue
+                jordan?.training = newValue
+            }
         }
-        func zeroGrad() { for p in parameters { p.zeroGrad() } }
+        var randomStates: [RandomGenerator] {
+            get { [sequence?.recurrent.rng ?? jordan!.rng] }
+            set {
+                sequence?.recurrent.rng = newValue[0]
+                jordan?.rng = newValue[0]
+            }
+        }
 
         /// x: [T, B, 1] -> [B] predictions (a view).
         func callAsFunction(_ x: Tensor) -> Tensor {
@@ -199,10 +232,52 @@ public struct ForecastExperiment: Sendable {
         }
     }
 
+    /// The trainer's view: shuffled epochs over the training windows (Keras shuffles every
+    /// epoch), MSE on the validation windows (the end of the training span) after each.
+    final class Task: TrainingTask {
+        let model: Model
+        let batches: BatchSource
+        let inputs: [[Double]], targets: [Double]
+        let validRange: Range<Int>
+        let loss = MeanSquaredError()
+
+        init(model: Model, inputs: [[Double]], targets: [Double], trainCount: Int, validRange: Range<Int>, batchSize: Int) {
+            (self.model, self.inputs, self.targets, self.validRange) = (model, inputs, targets, validRange)
+            batches = .examples(count: trainCount, batchSize: batchSize, shuffle: true)
+        }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            let prediction = model(ForecastExperiment.batch(batch.rows.map { inputs[$0] }))
+            let r = loss(prediction, targets: batch.rows.map { Float(targets[$0]) })
+            model.backward(r.gradient)
+            return StepLoss(loss: Double(r.value), weight: batch.rows.count)
+        }
+
+        func validate() -> Metrics {
+            let p = ForecastExperiment.predict(model, inputs, range: validRange)
+            let mse = zip(p, targets[validRange]).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(validRange.count)
+            return [("valid_loss", mse)]
+        }
+
+        var regularized: [Parameter] { model.regularized }
+    }
+
+    /// Training and validation windows: the validation windows are the last `validFraction`
+    /// of the training span (at least one), never the test span.
+    func split(_ data: WindowedSeries) throws -> (train: Int, valid: Range<Int>) {
+        let valid = max(1, Int(validFraction * Double(data.trainCount)))
+        guard data.trainCount - valid >= 1 else {
+            throw RecurError("the training span has \(data.trainCount) windows: too few to set \(valid) aside for validation",
+                             fix: "use a longer series, a larger train fraction or a smaller window")
+        }
+        return (data.trainCount - valid, (data.trainCount - valid)..<data.trainCount)
+    }
+
     /// Trains, evaluates on the test span, and forecasts `horizon` steps recursively.
-    public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
+    public func run(save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         let data = try WindowedSeries(series.values, window: window, trainFraction: trainFraction)
+        let (trainCount, validRange) = try split(data)
         let scaler = Scaler(scaling, fitOn: Array(series.values[0..<(data.splitIndex + window)]))
         let inputs = data.inputs.map { $0.map(scaler.transform) }, targets = data.targets.map(scaler.transform)
         var rng = RandomGenerator(seed: seed)
@@ -210,38 +285,15 @@ public struct ForecastExperiment: Sendable {
         let opt: any Optimizer = optimizer == .adam
             ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: initialization == .keras ? 1e-7 : 1e-8)
             : optimizer.make(model.parameters, learningRate: learningRate)
-        let mse = MeanSquaredError()
-        let batchesPerEpoch = (data.trainCount + batchSize - 1) / batchSize
-        var history: [EpochPoint] = []
-        var order = Array(0..<data.trainCount)
-        var steps = 0
-        let trainStart = Date()
-        for epoch in 1...epochs {
-            model.training = true
-            // Keras shuffles the training windows every epoch.
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
-            var epochLoss = 0.0
-            for b in 0..<batchesPerEpoch {
-                let rows = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
-                let x = Self.batch(rows.map { inputs[$0] })
-                model.zeroGrad()
-                let prediction = model(x)
-                let loss = mse(prediction, targets: rows.map { Float(targets[$0]) })
-                model.backward(loss.gradient)
-                let penalty = addL2Penalty(model.regularized, coefficient: l2)
-                if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
-                opt.step()
-                epochLoss += (Double(loss.value) + penalty) * Double(rows.count)
-                steps += 1
-                progress?.update(steps, metrics: [("epoch", "\(epoch)/\(epochs)"), ("loss", formatNumber(Double(loss.value) + penalty, decimals: 5))])
-            }
-            let valid = Self.predict(model, inputs, range: data.splitIndex..<data.targets.count)
-            let validLoss = zip(valid, targets[data.splitIndex...]).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(data.testCount)
-            let point = EpochPoint(epoch: epoch, trainLoss: epochLoss / Double(data.trainCount), validLoss: validLoss)
-            history.append(point)
-            run?.logMetrics(.object([("epoch", JSON(epoch)), ("train_loss", .number(point.trainLoss)), ("valid_loss", .number(point.validLoss))]))
-        }
-        let trainSeconds = Date().timeIntervalSince(trainStart)
+        let task = Task(model: model, inputs: inputs, targets: targets, trainCount: trainCount, validRange: validRange, batchSize: batchSize)
+        var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
+                                      selection: .init("valid_loss", higherIsBetter: false), learningRate: learningRate)
+        (options.clip, options.l2, options.patience) = (clip, l2, patience)
+        let trainer = Trainer(task: task, optimizer: opt, options: options, shuffle: rng)
+        (trainer.progress, trainer.run) = (progress, run)
+        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-forecast-1",
+                                                                 identity: TrainingCheckpoint.identity(config), architecture: modelConfig))
+        let history = trained.history.map { EpochPoint(epoch: $0.epoch, trainLoss: $0["train_loss"]!, validLoss: $0["valid_loss"]!) }
         // Test metrics in original units, beside the naive last-value forecast.
         let testRange = data.splitIndex..<data.targets.count
         let predicted = Self.predict(model, inputs, range: testRange).map(scaler.inverse)
@@ -265,8 +317,8 @@ public struct ForecastExperiment: Sendable {
             baselineMSE: meanError(naive, actual) { $0 * $0 }, baselineMAE: meanError(naive, actual) { abs($0) },
             horizonMSE: forecast.isEmpty ? nil : meanError(forecast, Array(actual.prefix(forecast.count))) { $0 * $0 },
             history: history, positions: testRange.map { series.position($0 + window) }, actual: actual, predicted: predicted,
-            horizonForecast: forecast, seconds: Date().timeIntervalSince(start), trainSeconds: trainSeconds, steps: steps,
-            sequences: epochs * data.trainCount, parameterCount: model.parameters.reduce(0) { $0 + $1.count }, config: config)
+            horizonForecast: forecast, seconds: Date().timeIntervalSince(start), trainSeconds: trained.trainSeconds, steps: trained.steps,
+            sequences: trained.examples, parameterCount: model.parameterCount, config: config)
     }
 
     /// Windows -> [window, B, 1] time-major.
@@ -277,11 +329,8 @@ public struct ForecastExperiment: Sendable {
         return x
     }
 
-    /// One-step predictions for windows in `range`, in evaluation mode.
+    /// One-step predictions for windows in `range` (the model in evaluation mode).
     static func predict(_ model: Model, _ inputs: [[Double]], range: Range<Int>) -> [Double] {
-        let wasTraining = model.training
-        model.training = false
-        defer { model.training = wasTraining }
         var out: [Double] = []
         var i = range.lowerBound
         while i < range.upperBound {

@@ -29,6 +29,9 @@ public struct LanguageModelExperiment: Sendable {
     public var initScale: Float = 0.1
     public var seed: UInt64 = 42
     public var level: TextCorpus.Level = .word
+    /// Early stopping: stop after this many epochs without a better validation perplexity
+    /// and keep the best weights; nil: never.
+    public var patience: Int? = nil
 
     public init() {}
 
@@ -53,7 +56,7 @@ public struct LanguageModelExperiment: Sendable {
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("decay_after", JSON(decayAfter)), ("decay_factor", JSON(decayFactor)),
             ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("bptt", JSON(bptt)), ("eval_batch_size", JSON(evalBatchSize)),
             ("init_scale", JSON(initScale)), ("seed", JSON(Int(seed))), ("level", .string(level.rawValue)), ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+        ] + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
           + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? []))
     }
 
@@ -119,81 +122,75 @@ public struct LanguageModelExperiment: Sendable {
         return exp(-ids.reduce(0.0) { $0 + log(counts[Int($1)] / total) } / Double(ids.count))
     }
 
+    /// The trainer's view: the training stream's BPTT windows in order, the state carried from
+    /// one window to the next and reset at every epoch; perplexities after every epoch.
+    final class Task: TrainingTask {
+        let model: LanguageModel
+        let batches: BatchSource
+        let experiment: LanguageModelExperiment
+        let stream: BatchedStream
+        let starts: [Int]
+        let valid: [Int32], test: [Int32]
+        var state: RecurrentState
+        let loss = SoftmaxCrossEntropy()
+
+        init(_ e: LanguageModelExperiment, model: LanguageModel, train: [Int32], valid: [Int32], test: [Int32]) throws {
+            (experiment, self.model, self.valid, self.test) = (e, model, valid, test)
+            stream = try BatchedStream(train, batch: e.batchSize)
+            starts = Array(stream.windowStarts(bptt: e.bptt))
+            batches = .examples(count: starts.count, batchSize: 1, shuffle: false)
+            state = model.zeroState(batch: e.batchSize)
+        }
+
+        func startEpoch(_ epoch: Int) { state = model.zeroState(batch: stream.batch) }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            let w = stream.window(at: starts[batch.rows[0]], bptt: experiment.bptt)
+            let r = loss(model(w.inputs, steps: w.steps, batch: stream.batch, state: &state), targets: w.targets)
+            model.backward(r.gradient)
+            return StepLoss(loss: Double(r.value), weight: r.count)
+        }
+
+        func trainMetrics(loss: Double, accuracy: Double?) -> Metrics { [("train_perplexity", exp(loss))] }
+
+        func validate() -> Metrics {
+            // Errors cannot happen here: run() checked that both streams are long enough.
+            let v = try! experiment.perplexity(model, valid)
+            return [("valid_perplexity", v), ("test_perplexity", valid == test ? v : try! experiment.perplexity(model, test))]
+        }
+    }
+
     /// Trains for `epochs` (or what remains after `resume`), evaluating after every epoch.
-    /// `save`: the last state goes to `save` (for --resume), the best weights to
+    /// `save`: the state after every epoch goes to `save` (for --resume), the best weights to
     /// `<save>.best.safetensors`.
     public func run(train: [Int32], valid: [Int32], test: [Int32], vocabulary: TokenVocabulary,
                     save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
+        for (name, ids) in [("validation", valid), ("test", test)] where ids.count < 2 {
+            throw RecurError("the \(name) text has \(ids.count) tokens; perplexity needs at least 2", fix: "give a longer \(name) text")
+        }
         let model = makeModel(vocabularySize: vocabulary.count)
-        let opt: any Optimizer = optimizer.make(model.parameters, learningRate: learningRate)
-        let stream = try BatchedStream(train, batch: batchSize)
-        let loss = SoftmaxCrossEntropy()
-        let format = "recur-lm-1", identity = TrainingCheckpoint.identity(config), extra = checkpointMetadata(vocabulary)
+        let task = try Task(self, model: model, train: train, valid: valid, test: test)
+        var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
+                                      selection: .init("valid_perplexity", higherIsBetter: false), learningRate: learningRate)
+        (options.schedule, options.scheduleClock, options.clip, options.patience) = (schedule, .epoch, clip, patience)
+        let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate), options: options,
+                              shuffle: RandomGenerator(seed: seed))
+        (trainer.progress, trainer.run) = (progress, run)
         let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
                                        hiddenSize: hiddenSize, layers: layers, tied: tied, projectionSize: projectionSize)
-        var saved = Progress()
-        if let resume {
-            let r = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
-                                                  mustMatch: ["vocabulary": extra["vocabulary"]!], randomCount: 3, as: Progress.self)
-            (saved, model.randomStates) = (r.progress, r.random)
+        var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-lm-2", identity: TrainingCheckpoint.identity(config),
+                                        architecture: architecture)
+        (checkpoint.extra, checkpoint.mustMatch) = (checkpointMetadata(vocabulary), ["vocabulary"])
+        let trained = try trainer.fit(checkpoint: checkpoint)
+        let history = trained.history.map {
+            EpochPoint(epoch: $0.epoch, learningRate: $0["lr"]!, trainPerplexity: $0["train_perplexity"]!,
+                       validPerplexity: $0["valid_perplexity"]!, testPerplexity: $0["test_perplexity"]!, seconds: $0.seconds,
+                       tokensPerSecond: Double(task.stream.batch * (task.stream.steps - 1)) / max($0.seconds, 1e-9))
         }
-        var (history, best, testAtBest) = (saved.history, saved.best, saved.testAtBest)
-        let firstEpoch = history.count
-        let windowsPerEpoch = (stream.steps - 1 + bptt - 1) / bptt
-        var stepsDone = firstEpoch * windowsPerEpoch
-        for epoch in firstEpoch..<epochs {
-            let epochStart = Date()
-            opt.learningRate = schedule.rate(base: learningRate, at: epoch)
-            model.training = true
-            var state = model.zeroState(batch: batchSize)  // reset at every epoch start
-            var nll = 0.0, tokens = 0
-            for windowStart in stream.windowStarts(bptt: bptt) {
-                let w = stream.window(at: windowStart, bptt: bptt)
-                model.zeroGrad()
-                let logits = model(w.inputs, steps: w.steps, batch: batchSize, state: &state)
-                let r = loss(logits, targets: w.targets)
-                model.backward(r.gradient)
-                if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
-                opt.step()
-                nll += Double(r.value) * Double(r.count)
-                tokens += r.count
-                stepsDone += 1
-                let elapsed = Date().timeIntervalSince(epochStart)
-                progress?.update(stepsDone, metrics: [("epoch", "\(epoch + 1)/\(epochs)"), ("ppl", formatNumber(exp(nll / Double(tokens)), decimals: 1)),
-                                                      ("tok/s", formatNumber(Double(tokens) / max(elapsed, 1e-9), decimals: 0))])
-            }
-            let trainSeconds = Date().timeIntervalSince(epochStart)
-            let validPPL = try perplexity(model, valid)
-            let testPPL = valid == test ? validPPL : try perplexity(model, test)  // one pass when they are the same text
-            let point = EpochPoint(epoch: epoch + 1, learningRate: Double(opt.learningRate), trainPerplexity: exp(nll / Double(tokens)),
-                                   validPerplexity: validPPL, testPerplexity: testPPL, seconds: trainSeconds,
-                                   tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9))
-            history.append(point)
-            run?.logMetrics(.object([("epoch", JSON(point.epoch)), ("lr", .number(point.learningRate)),
-                                     ("train_perplexity", .number(point.trainPerplexity)), ("valid_perplexity", .number(validPPL)),
-                                     ("test_perplexity", .number(testPPL)), ("tokens_per_second", .number(point.tokensPerSecond))]))
-            progress?.log("epoch \(epoch + 1): train ppl \(formatNumber(point.trainPerplexity, decimals: 2)), valid \(formatNumber(validPPL, decimals: 2)), test \(formatNumber(testPPL, decimals: 2)), \(formatNumber(point.tokensPerSecond, decimals: 0)) tok/s")
-            let improved = validPPL < best
-            if improved { best = validPPL; testAtBest = testPPL }
-            if let save {
-                try TrainingCheckpoint.save(model, optimizer: opt, progress: Progress(history: history, best: best, testAtBest: testAtBest),
-                                            random: model.randomStates, format: format, identity: identity,
-                                            architecture: architecture, extra: extra, to: save)
-                if improved {
-                    try TrainingCheckpoint.saveBest(model, format: format, identity: identity, architecture: architecture, extra: extra, save: save)
-                }
-            }
-        }
-        return Result(history: history, bestValidPerplexity: best, testPerplexityAtBest: testAtBest,
+        return Result(history: history, bestValidPerplexity: trained.best ?? .infinity, testPerplexityAtBest: trained.atBest("test_perplexity") ?? .nan,
                       unigramPerplexity: Self.unigramPerplexity(train: train, evaluate: test, vocabularySize: vocabulary.count),
                       seconds: Date().timeIntervalSince(start), parameterCount: model.parameterCount, config: config)
-    }
-
-    /// What a resumed run needs besides weights, optimizer state and dropout streams.
-    struct Progress: Codable {
-        var history: [EpochPoint] = []
-        var best = Double.infinity, testAtBest = Double.nan
     }
 
     /// The configuration and vocabulary that `load` and `recur generate` read.
@@ -205,7 +202,7 @@ public struct LanguageModelExperiment: Sendable {
     /// Rebuilds the model and vocabulary saved by `run(save:)`.
     public static func load(_ path: String) throws -> (LanguageModel, TokenVocabulary, LanguageModelExperiment) {
         let file = try Safetensors(contentsOf: URL(fileURLWithPath: path))
-        guard file.metadata["format"] == "recur-lm-1", let configText = file.metadata["config"],
+        guard ["recur-lm-1", "recur-lm-2"].contains(file.metadata["format"] ?? ""), let configText = file.metadata["config"],
               let vocabText = file.metadata["vocabulary"] else {
             throw RecurError("\(path): not a Recur language-model checkpoint", fix: "give a file written by recur lm --save")
         }

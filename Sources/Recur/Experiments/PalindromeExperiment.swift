@@ -50,7 +50,12 @@ public struct PalindromeExperiment: Sendable {
     public var lrStep: Int? = nil
     public var lrGamma: Float = 0.1
     public var testBatches = 100
+    /// Fixed validation batches (their own stream), evaluated every `logEvery` steps.
+    public var validBatches = 10
     public var logEvery = 100
+    /// Early stopping: stop after this many evaluations without a better validation accuracy
+    /// and keep the best weights; nil: never.
+    public var patience: Int? = nil
 
     public init() {}
 
@@ -73,7 +78,8 @@ public struct PalindromeExperiment: Sendable {
             ("lr", JSON(learningRate)), ("lr_step", lrStep.map { JSON($0) } ?? .null), ("lr_gamma", JSON(lrGamma)),
             ("clip", JSON(clip)), ("batch_size", JSON(batchSize)), ("steps", JSON(steps)),
             ("seed", JSON(Int(seed))), ("test_batches", JSON(testBatches)), ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+        ] + (validBatches != 10 ? [("valid_batches", JSON(validBatches))] : [])
+          + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
           + (merge != .concat ? [("merge", .string(merge.rawValue))] : []))
     }
 
@@ -88,6 +94,8 @@ public struct PalindromeExperiment: Sendable {
         public let testLoss: Double
         public let trainLoss: Double
         public let trainAccuracy: Double
+        /// At the last evaluation, and the best over all (fixed batches of their own stream).
+        public let validAccuracy: Double, bestValidAccuracy: Double
         public let seconds: Double
         public let history: [LogPoint]
         public let parameterCount: Int
@@ -100,6 +108,7 @@ public struct PalindromeExperiment: Sendable {
             .object([
                 ("test_accuracy", .number(testAccuracy)), ("test_loss", .number(testLoss)),
                 ("train_loss", .number(trainLoss)), ("train_accuracy", .number(trainAccuracy)),
+                ("valid_accuracy", .number(validAccuracy)), ("best_valid_accuracy", .number(bestValidAccuracy)),
                 ("seconds", .number(seconds)),
                 ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))),
                 ("sequences_per_second", .number(Double(steps * batchSize) / max(trainSeconds, 1e-9))),
@@ -108,93 +117,105 @@ public struct PalindromeExperiment: Sendable {
         }
     }
 
-    /// Trains and tests without checkpoints (nothing in it can fail then).
-    public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) -> Result {
-        // Only saving and resuming throw.
-        try! self.run(save: nil, resume: nil, progress: progress, run: run)
+    /// Trains and tests without checkpoints (nothing in it can fail then but divergence).
+    public func run(progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
+        try self.run(save: nil, resume: nil, progress: progress, run: run)
     }
 
-    /// What a resumed run needs besides weights, optimizer state and random streams.
-    struct Progress: Codable {
-        var step = 0, windowCorrect = 0, windowCount = 0
-        var windowLoss = 0.0, bestAccuracy = -1.0, trainSeconds = 0.0
-        var history: [LogPoint] = []
+    /// The trainer's view of the task: fresh training batches every step, a fixed set of
+    /// validation batches from their own stream.
+    final class Task: TrainingTask {
+        let model: SequenceModel
+        let batches = BatchSource.stream
+        var data: PalindromeDataset
+        let x: Tensor
+        let batchSize: Int
+        let valid: [(x: Tensor, targets: [Int32])]
+        let loss = SoftmaxCrossEntropy()
+
+        init(_ e: PalindromeExperiment, model: SequenceModel, data: PalindromeDataset) {
+            (self.model, self.data, batchSize) = (model, data, e.batchSize)
+            x = Tensor(zeros: [e.length, e.batchSize, data.inputSize])
+            var v = PalindromeDataset(length: e.length, encoding: e.encoding, seed: e.seed &+ 3)
+            valid = (0..<e.validBatches).map { _ in
+                let x = Tensor(zeros: [e.length, e.batchSize, v.inputSize])
+                return (x, v.batch(e.batchSize, into: x))
+            }
+        }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            let targets = data.batch(batchSize, into: x)
+            let logits = model(x)
+            let r = loss(logits, targets: targets)
+            model.backward(r.gradient)
+            return StepLoss(loss: Double(r.value), weight: batchSize, correct: PalindromeExperiment.correct(logits, targets))
+        }
+
+        func validate() -> Metrics {
+            let (l, accuracy) = PalindromeExperiment.score(model, valid, loss)
+            return [("valid_loss", l), ("valid_accuracy", accuracy)]
+        }
+
+        var randomStates: [RandomGenerator] {
+            get { [data.rng] }
+            set { data.rng = newValue[0] }
+        }
     }
 
-    /// Trains and tests. Logs every `logEvery` steps to `run` (metrics.jsonl) and `progress`.
-    /// `save`: at every log point the training state goes to `save` (for `resume`, which
-    /// continues bit-identically) and, when the logged training accuracy improves, the
-    /// weights to `<save>.best.safetensors`.
+    /// The trainer's options for this experiment.
+    var trainingOptions: TrainingOptions {
+        var o = TrainingOptions(length: .steps(steps), evaluateEvery: .steps(logEvery),
+                                selection: .init("valid_accuracy", higherIsBetter: true), learningRate: learningRate)
+        (o.schedule, o.clip, o.patience) = (schedule, clip, patience)
+        return o
+    }
+
+    /// Trains and tests. Evaluates every `logEvery` steps (metrics.jsonl in `run`, `progress`).
+    /// `save`: at every evaluation point the training state goes to `save` (for `resume`,
+    /// which continues bit-identically) and, when validation accuracy improves, the weights to
+    /// `<save>.best.safetensors`.
     public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
-        var data = trainingData()
+        let data = trainingData()
         let (model, recurrent) = makeModel(inputSize: data.inputSize)
-        let opt = optimizer.make(model.parameters, learningRate: learningRate)
-        let lossFunction = SoftmaxCrossEntropy()
-        let x = Tensor(zeros: [length, batchSize, data.inputSize])
-        let format = "recur-palindrome-1", identity = TrainingCheckpoint.identity(config)
+        let task = Task(self, model: model, data: data)
+        let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate),
+                              options: trainingOptions, shuffle: RandomGenerator(seed: seed))
+        (trainer.progress, trainer.run) = (progress, run)
         let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias,
                                        projectionSize: projectionSize, merge: merge)
-        var state = Progress()
-        if let resume {
-            let saved = try TrainingCheckpoint.resume(resume, model: model, optimizer: opt, format: format, identity: identity,
-                                                      randomCount: 2, as: Progress.self)
-            state = saved.progress
-            (data.rng, recurrent.rng) = (saved.random[0], saved.random[1])
-        }
-        var (history, windowLoss, windowCorrect, windowCount) = (state.history, state.windowLoss, state.windowCorrect, state.windowCount)
-        var bestAccuracy = state.bestAccuracy
-        var trainStart = Date().addingTimeInterval(-state.trainSeconds)
-        for step in (state.step + 1)..<(steps + 1) {
-            opt.learningRate = schedule.rate(base: learningRate, at: step)
-            let targets = data.batch(batchSize, into: x)
-            model.zeroGrad()
-            let logits = model(x)
-            let loss = lossFunction(logits, targets: targets)
-            model.backward(loss.gradient)
-            if clip > 0 { clipGradientNorm(model.parameters, maxNorm: clip) }
-            opt.step()
-            windowLoss += Double(loss.value)
-            windowCorrect += Self.correct(logits, targets)
-            windowCount += 1
-            if step % logEvery == 0 || step == steps {
-                let point = LogPoint(step: step, loss: windowLoss / Double(windowCount),
-                                     accuracy: Double(windowCorrect) / Double(windowCount * batchSize))
-                history.append(point)
-                run?.logMetrics(.object([("step", JSON(step)), ("train_loss", .number(point.loss)),
-                                         ("train_accuracy", .number(point.accuracy)), ("lr", JSON(opt.learningRate))]))
-                progress?.update(step, metrics: [("loss", formatNumber(point.loss)), ("acc", formatNumber(point.accuracy, decimals: 3))])
-                windowLoss = 0; windowCorrect = 0; windowCount = 0
-                if let save {
-                    if point.accuracy > bestAccuracy {
-                        bestAccuracy = point.accuracy
-                        try TrainingCheckpoint.saveBest(model, format: format, identity: identity, architecture: architecture, save: save)
-                    }
-                    let p = Progress(step: step, windowCorrect: 0, windowCount: 0, windowLoss: 0, bestAccuracy: bestAccuracy,
-                                     trainSeconds: Date().timeIntervalSince(trainStart), history: history)
-                    try TrainingCheckpoint.save(model, optimizer: opt, progress: p, random: [data.rng, recurrent.rng],
-                                                format: format, identity: identity, architecture: architecture, to: save)
-                    trainStart = Date().addingTimeInterval(-p.trainSeconds)  // saving is not training time
-                }
-            }
-        }
-        let trainSeconds = Date().timeIntervalSince(trainStart)
+        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-palindrome-2",
+                                                                 identity: TrainingCheckpoint.identity(config), architecture: architecture))
         // Test on fresh batches from another stream, in evaluation mode.
-        model.training = false
         var test = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 2)
         var correct = 0, testLoss = 0.0
         for _ in 0..<testBatches {
-            let targets = test.batch(batchSize, into: x)
-            let logits = model(x)
-            testLoss += Double(lossFunction(logits, targets: targets).value)
+            let targets = test.batch(batchSize, into: task.x)
+            let logits = model(task.x)
+            testLoss += Double(task.loss(logits, targets: targets).value)
             correct += Self.correct(logits, targets)
         }
+        let history = trained.history.map { LogPoint(step: $0.step, loss: $0["train_loss"]!, accuracy: $0["train_accuracy"]!) }
         let last = history.last ?? LogPoint(step: 0, loss: .nan, accuracy: .nan)
         return Result(testAccuracy: Double(correct) / Double(max(testBatches * batchSize, 1)),
                       testLoss: testLoss / Double(max(testBatches, 1)), trainLoss: last.loss, trainAccuracy: last.accuracy,
+                      validAccuracy: trained.history.last?["valid_accuracy"] ?? .nan, bestValidAccuracy: trained.best ?? .nan,
                       seconds: Date().timeIntervalSince(start), history: history, parameterCount: model.parameterCount,
-                      config: config, trainSeconds: trainSeconds, steps: steps, batchSize: batchSize)
+                      config: config, trainSeconds: trained.trainSeconds, steps: trained.steps, batchSize: batchSize)
+    }
+
+    /// Mean loss (per batch) and accuracy over prepared batches.
+    static func score(_ model: SequenceModel, _ batches: [(x: Tensor, targets: [Int32])],
+                      _ loss: SoftmaxCrossEntropy) -> (loss: Double, accuracy: Double) {
+        var correct = 0, total = 0.0
+        for (x, targets) in batches {
+            let logits = model(x)
+            total += Double(loss(logits, targets: targets).value)
+            correct += Self.correct(logits, targets)
+        }
+        let rows = batches.reduce(0) { $0 + $1.targets.count }
+        return (total / Double(max(batches.count, 1)), Double(correct) / Double(max(rows, 1)))
     }
 
     /// The stream of training batches (its random stream comes from `seed`).

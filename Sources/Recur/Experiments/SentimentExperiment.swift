@@ -16,6 +16,12 @@ public struct SentimentExperiment: Sendable {
     /// Per-review lengths with masking instead of padded steps (batches then run only to
     /// their longest review).
     public var useLengths = false
+    /// Batches of reviews of similar length, each run to its own longest review with lengths
+    /// (implies `useLengths`).
+    public var bucket = false
+    /// Early stopping: stop after this many epochs without a better validation accuracy and
+    /// keep the best weights; nil: never.
+    public var patience: Int? = nil
     public var epochs = 3
     public var batchSize = 64
     public var learningRate: Float = 1e-3
@@ -32,7 +38,7 @@ public struct SentimentExperiment: Sendable {
             ("truncating", .string(truncating.rawValue)), ("lengths", .bool(useLengths)), ("epochs", JSON(epochs)),
             ("batch_size", JSON(batchSize)), ("lr", JSON(learningRate)), ("seed", JSON(Int(seed))),
             ("data", .string(dataDescription)), ("threads", JSON(BLAS.threads)),
-        ] + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? [])
+        ] + (bucket ? [("bucket", .bool(true))] : []) + (patience.map { [("patience", JSON($0))] } ?? []) + (recurrentInitialization.map { [("init", .string($0.rawValue))] } ?? [])
           + (cell.map { [("cell", .string($0.rawValue))] } ?? []))
     }
 
@@ -79,20 +85,19 @@ public struct SentimentExperiment: Sendable {
     /// A batch as time-major ids [T, B] with T = maxlen (padded) or the longest review (lengths).
     func batch(_ data: Encoded, _ rows: [Int]) -> (ids: [Int32], steps: Int, lengths: [Int]?, labels: [Float]) {
         let seqs = rows.map { data.sequences[$0] }
-        let T = useLengths ? seqs.map(\.count).max()! : maxlen
+        let lengths = useLengths || bucket
+        let T = lengths ? seqs.map(\.count).max()! : maxlen
         var ids = [Int32](repeating: Vocabulary.pad, count: T * rows.count)
         for (b, s) in seqs.enumerated() {
-            let padded = useLengths ? s + [Int32](repeating: Vocabulary.pad, count: T - s.count)
+            let padded = lengths ? s + [Int32](repeating: Vocabulary.pad, count: T - s.count)
                 : Padding.apply(s, maxlen: maxlen, padding: padding, truncating: truncating)
             for t in 0..<T { ids[t * rows.count + b] = padded[t] }
         }
-        return (ids, T, useLengths ? seqs.map(\.count) : nil, rows.map { data.labels[$0] })
+        return (ids, T, lengths ? seqs.map(\.count) : nil, rows.map { data.labels[$0] })
     }
 
-    /// Mean loss and accuracy over a data set, in evaluation mode.
+    /// Mean loss and accuracy over a data set (the model in evaluation mode).
     func evaluate(_ net: SentimentModel, _ data: Encoded) -> (loss: Double, accuracy: Double) {
-        net.training = false
-        defer { net.training = true }
         var loss = 0.0, correct = 0
         for start in stride(from: 0, to: data.labels.count, by: 256) {
             let rows = Array(start..<min(start + 256, data.labels.count))
@@ -113,8 +118,42 @@ public struct SentimentExperiment: Sendable {
         return (Double(loss), correct)
     }
 
-    public func run(train: ReviewCorpus, valid: ReviewCorpus, test: ReviewCorpus,
-                    progress: ProgressReporter? = nil, run: RunDirectory? = nil) -> Result {
+    /// The trainer's view: shuffled epochs (or length buckets) over the encoded reviews,
+    /// validation loss and accuracy after each.
+    final class Task: TrainingTask {
+        let model: SentimentModel
+        let batches: BatchSource
+        let experiment: SentimentExperiment
+        let train: Encoded, valid: Encoded
+
+        init(_ e: SentimentExperiment, model: SentimentModel, train: Encoded, valid: Encoded) {
+            (experiment, self.model, self.train, self.valid) = (e, model, train, valid)
+            batches = .examples(count: train.labels.count, batchSize: e.batchSize, shuffle: true)
+        }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            let b = experiment.batch(train, batch.rows)
+            let out = model(b.ids, steps: b.steps, batch: batch.rows.count, lengths: b.lengths)
+            let loss = model.outputsProbability ? BinaryCrossEntropy()(out, targets: b.labels)
+                : BinaryCrossEntropyWithLogits()(out, targets: b.labels)
+            let correct = SentimentExperiment.score(model, out, b.labels).correct
+            model.backward(loss.gradient)
+            return StepLoss(loss: Double(loss.value), weight: batch.rows.count, correct: correct)
+        }
+
+        func validate() -> Metrics {
+            let v = experiment.evaluate(model, valid)
+            return [("valid_loss", v.loss), ("valid_accuracy", v.accuracy)]
+        }
+
+        var exampleLengths: [Int]? { train.sequences.map(\.count) }
+    }
+
+    /// Trains for `epochs`, validating after each, and tests. `save`: the training state after
+    /// every epoch (for `resume`, which continues bit-identically), the best weights to
+    /// `<save>.best.safetensors`.
+    public func run(train: ReviewCorpus, valid: ReviewCorpus, test: ReviewCorpus, save: String? = nil, resume: String? = nil,
+                    progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         let vocabulary = Vocabulary(training: train.reviews.map { Tokenizer.tokens($0.text) }, size: vocabularySize)
         let trainData = encode(train, vocabulary), validData = encode(valid, vocabulary), testData = encode(test, vocabulary)
@@ -122,38 +161,24 @@ public struct SentimentExperiment: Sendable {
         let net = SentimentModel(kind: model, vocabularySize: vocabularySize, convention: convention,
                                  recurrentInitialization: recurrentInitialization, cell: cell, seed: rng.next())
         let adam = Adam(parameters: net.parameters, learningRate: learningRate, epsilon: convention == .keras ? 1e-7 : 1e-8)
-        let probabilityLoss = BinaryCrossEntropy(), logitLoss = BinaryCrossEntropyWithLogits()
-        var order = Array(trainData.labels.indices)
-        var history: [EpochPoint] = []
-        var steps = 0
-        let trainStart = Date()
-        for epoch in 1...epochs {
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
-            var lossSum = 0.0, correct = 0
-            for startRow in stride(from: 0, to: order.count, by: batchSize) {
-                let rows = Array(order[startRow..<min(startRow + batchSize, order.count)])
-                let b = batch(trainData, rows)
-                net.zeroGrad()
-                let out = net(b.ids, steps: b.steps, batch: rows.count, lengths: b.lengths)
-                let loss = net.outputsProbability ? probabilityLoss(out, targets: b.labels) : logitLoss(out, targets: b.labels)
-                correct += Self.score(net, out, b.labels).correct
-                net.backward(loss.gradient)
-                adam.step()
-                lossSum += Double(loss.value) * Double(rows.count)
-                steps += 1
-                progress?.update(steps, metrics: [("epoch", "\(epoch)/\(epochs)"), ("loss", formatNumber(lossSum / Double(startRow + rows.count))),
-                                                  ("acc", formatNumber(Double(correct) / Double(startRow + rows.count), decimals: 3))])
-            }
-            let v = evaluate(net, validData)
-            let point = EpochPoint(epoch: epoch, trainLoss: lossSum / Double(order.count), trainAccuracy: Double(correct) / Double(order.count),
-                                   validLoss: v.loss, validAccuracy: v.accuracy)
-            history.append(point)
-            run?.logMetrics(.object([("epoch", JSON(epoch)), ("train_loss", .number(point.trainLoss)), ("train_accuracy", .number(point.trainAccuracy)),
-                                     ("valid_loss", .number(point.validLoss)), ("valid_accuracy", .number(point.validAccuracy))]))
+        let task = Task(self, model: net, train: trainData, valid: validData)
+        var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
+                                      selection: .init("valid_accuracy", higherIsBetter: true), learningRate: learningRate)
+        (options.patience, options.bucket) = (patience, bucket)
+        let trainer = Trainer(task: task, optimizer: adam, options: options, shuffle: rng)
+        (trainer.progress, trainer.run) = (progress, run)
+        var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-sentiment-1",
+                                        identity: TrainingCheckpoint.identity(config), architecture: nil)
+        let words = vocabulary.ids.sorted { $0.value < $1.value }.map(\.key)
+        (checkpoint.extra, checkpoint.mustMatch) = (["vocabulary": JSON.array(words.map { .string($0) }).serialized()], ["vocabulary"])
+        let trained = try trainer.fit(checkpoint: checkpoint)
+        let history = trained.history.map {
+            EpochPoint(epoch: $0.epoch, trainLoss: $0["train_loss"]!, trainAccuracy: $0["train_accuracy"]!,
+                       validLoss: $0["valid_loss"]!, validAccuracy: $0["valid_accuracy"]!)
         }
-        let trainSeconds = Date().timeIntervalSince(trainStart)
         let t = evaluate(net, testData)
         return Result(model: model, testAccuracy: t.accuracy, testLoss: t.loss, history: history, seconds: Date().timeIntervalSince(start),
-                      trainSeconds: trainSeconds, steps: steps, sequences: epochs * order.count, parameterCount: net.parameterCount, config: config)
+                      trainSeconds: trained.trainSeconds, steps: trained.steps, sequences: trained.examples,
+                      parameterCount: net.parameterCount, config: config)
     }
 }

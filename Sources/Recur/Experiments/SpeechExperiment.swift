@@ -21,6 +21,9 @@ public struct SpeechExperiment: Sendable {
     public var learningRate: Float = 0.003
     public var validateEvery = 20
     public var seed: UInt64 = 42
+    /// Early stopping: stop after this many validations without a better accuracy and keep
+    /// the best weights; nil: never.
+    public var patience: Int? = nil
     public var sampleRate = 16000
     public var clipSeconds = 1.0
     public var coefficients = 20, fftSize = 2048, hop = 512, melBands = 128
@@ -36,7 +39,8 @@ public struct SpeechExperiment: Sendable {
             ("validate_every", JSON(validateEvery)), ("seed", JSON(Int(seed))), ("sample_rate", JSON(sampleRate)),
             ("n_mfcc", JSON(coefficients)), ("n_fft", JSON(fftSize)), ("hop", JSON(hop)), ("n_mels", JSON(melBands)),
             ("threads", JSON(BLAS.threads)),
-        ] + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
+        ] + (patience.map { [("patience", JSON($0))] } ?? [])
+          + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : [])
           + (initialization != .pytorch ? [("init", .string(initialization.rawValue))] : [])
           + (merge != .concat && model == .bidir ? [("merge", .string(merge.rawValue))] : []))
     }
@@ -74,14 +78,6 @@ public struct SpeechExperiment: Sendable {
 
     public struct ValidationPoint: Sendable, Codable {
         public let step: Int, trainLoss: Double, validAccuracy: Double
-    }
-
-    /// Everything a resumed run needs besides the weights and the optimizer state.
-    struct Progress: Codable {
-        var epoch = 0, step = 0, runningCount = 0
-        var runningLoss = 0.0, best = -1.0, testAtBest = 0.0, trainSeconds = 0.0
-        var order: [Int] = []
-        var history: [ValidationPoint] = []
     }
 
     /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
@@ -124,9 +120,8 @@ public struct SpeechExperiment: Sendable {
         return x
     }
 
+    /// Accuracy, mean loss and confusion matrix over `f` (the model in evaluation mode).
     func evaluate(_ net: SequenceModel, _ f: Features, classes: Int) -> (accuracy: Double, loss: Double, confusion: [[Int]]) {
-        net.training = false
-        defer { net.training = true }
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         var loss = 0.0
         let ce = SoftmaxCrossEntropy()
@@ -141,9 +136,39 @@ public struct SpeechExperiment: Sendable {
         return (Double(correct) / Double(max(f.labels.count, 1)), loss / Double(max(f.labels.count, 1)), confusion)
     }
 
-    /// Trains and evaluates. `save`: after every epoch the full training state goes to `save`
-    /// (for `resume`, which continues bit-identically), and the weights at each new best
-    /// validation accuracy to `<save>.best.safetensors`.
+    /// The trainer's view: shuffled epochs over the training clips, validation accuracy every
+    /// `validateEvery` steps, test accuracy whenever it reaches its best.
+    final class Task: TrainingTask {
+        let model: SequenceModel
+        let batches: BatchSource
+        let experiment: SpeechExperiment
+        let train: Features, valid: Features, test: Features
+        let classes: Int
+        let loss = SoftmaxCrossEntropy()
+
+        init(_ e: SpeechExperiment, model: SequenceModel, train: Features, valid: Features, test: Features, classes: Int) {
+            (experiment, self.model, self.train, self.valid, self.test, self.classes) = (e, model, train, valid, test, classes)
+            batches = .examples(count: train.labels.count, batchSize: e.batchSize, shuffle: true)
+        }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            let logits = model(experiment.batch(train, batch.rows[...]))
+            let r = loss(logits, targets: batch.rows.map { Int32(train.labels[$0]) })
+            model.backward(r.gradient)
+            return StepLoss(loss: Double(r.value), weight: batch.rows.count)
+        }
+
+        func validate() -> Metrics {
+            let v = experiment.evaluate(model, valid, classes: classes)
+            return [("valid_loss", v.loss), ("valid_accuracy", v.accuracy)]
+        }
+
+        func atBest() -> Metrics { [("test_accuracy_at_best", experiment.evaluate(model, test, classes: classes).accuracy)] }
+    }
+
+    /// Trains and evaluates. `save`: at every validation point the full training state goes
+    /// to `save` (for `resume`, which continues bit-identically), and the weights at each new
+    /// best validation accuracy to `<save>.best.safetensors`.
     public func run(train: Features, valid: Features, test: Features, classes: Int,
                     save: String? = nil, resume: String? = nil,
                     progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
@@ -153,66 +178,20 @@ public struct SpeechExperiment: Sendable {
                                    projectionSize: projectionSize, initialization: initialization,
                                    merge: model == .bidir ? merge : .concat, seed: rng.next())
         let net = SequenceModel(recurrent: layer, outputs: classes, rng: &rng)
-        let adam = Adam(parameters: net.parameters, learningRate: learningRate)
-        let ce = SoftmaxCrossEntropy()
-        var state = Progress(order: Array(train.labels.indices))
-        let format = "recur-speech-1", identity = TrainingCheckpoint.identity(config), architecture = modelConfig(classes: classes)
-        if let resume {
-            let saved = try TrainingCheckpoint.resume(resume, model: net, optimizer: adam, format: format, identity: identity,
-                                                      randomCount: 1, as: Progress.self)
-            (state, rng) = (saved.progress, saved.random[0])
-            guard state.order.count == train.labels.count else {
-                throw RecurError("\(resume): saved for \(state.order.count) training clips, this data has \(train.labels.count)", fix: "resume with the same data")
-            }
-        }
-        var (order, history, best, testAtBest) = (state.order, state.history, state.best, state.testAtBest)
-        var (step, runningLoss, runningCount, trainSeconds) = (state.step, state.runningLoss, state.runningCount, state.trainSeconds)
-        for epoch in (state.epoch + 1)..<(epochs + 1) {
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(below: i + 1)) }
-            for s in stride(from: 0, to: order.count, by: batchSize) {
-                let rows = order[s..<min(s + batchSize, order.count)]
-                let t0 = Date()
-                net.zeroGrad()
-                let logits = net(batch(train, rows))
-                let loss = ce(logits, targets: rows.map { Int32(train.labels[$0]) })
-                net.backward(loss.gradient)
-                adam.step()
-                trainSeconds += Date().timeIntervalSince(t0)
-                step += 1
-                runningLoss += Double(loss.value)
-                runningCount += 1
-                if step % validateEvery == 0 {
-                    let v = evaluate(net, valid, classes: classes).accuracy
-                    if v >= best {
-                        best = v
-                        testAtBest = evaluate(net, test, classes: classes).accuracy
-                        if let save { try TrainingCheckpoint.saveBest(net, format: format, identity: identity, architecture: architecture, save: save) }
-                    }
-                    let point = ValidationPoint(step: step, trainLoss: runningLoss / Double(runningCount), validAccuracy: v)
-                    history.append(point)
-                    run?.logMetrics(.object([("step", JSON(step)), ("epoch", JSON(epoch)), ("train_loss", .number(point.trainLoss)),
-                                             ("valid_accuracy", .number(v)), ("test_accuracy_at_best", .number(testAtBest))]))
-                    runningLoss = 0; runningCount = 0
-                }
-                progress?.update(step, metrics: [("epoch", "\(epoch)/\(epochs)"), ("loss", formatNumber(Double(loss.value))),
-                                                 ("valid", history.last.map { formatNumber($0.validAccuracy, decimals: 3) } ?? "-")])
-            }
-            if let save {
-                let p = Progress(epoch: epoch, step: step, runningCount: runningCount, runningLoss: runningLoss, best: best,
-                                 testAtBest: testAtBest, trainSeconds: trainSeconds, order: order, history: history)
-                try TrainingCheckpoint.save(net, optimizer: adam, progress: p, random: [rng], format: format, identity: identity,
-                                            architecture: architecture, to: save)
-            }
-        }
+        let task = Task(self, model: net, train: train, valid: valid, test: test, classes: classes)
+        var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .steps(validateEvery),
+                                      selection: .init("valid_accuracy", higherIsBetter: true, tiesImprove: true), learningRate: learningRate)
+        options.patience = patience
+        let trainer = Trainer(task: task, optimizer: Adam(parameters: net.parameters, learningRate: learningRate), options: options, shuffle: rng)
+        (trainer.progress, trainer.run) = (progress, run)
+        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-speech-2",
+                                                                 identity: TrainingCheckpoint.identity(config), architecture: modelConfig(classes: classes)))
         let final = evaluate(net, test, classes: classes)
-        if best < 0 {  // fewer steps than one validation interval
-            best = evaluate(net, valid, classes: classes).accuracy
-            testAtBest = final.accuracy
-        }
-        return Result(name: name, bestValidAccuracy: best, testAccuracyAtBest: testAtBest, finalTestAccuracy: final.accuracy,
-                      testLoss: final.loss, confusion: final.confusion, history: history, seconds: Date().timeIntervalSince(start),
-                      trainSeconds: trainSeconds, epochs: epochs, steps: step, sequences: epochs * order.count,
-                      parameterCount: net.parameterCount, config: config)
+        let history = trained.history.map { ValidationPoint(step: $0.step, trainLoss: $0["train_loss"]!, validAccuracy: $0["valid_accuracy"]!) }
+        return Result(name: name, bestValidAccuracy: trained.best ?? .nan, testAccuracyAtBest: trained.atBest("test_accuracy_at_best") ?? .nan,
+                      finalTestAccuracy: final.accuracy, testLoss: final.loss, confusion: final.confusion, history: history,
+                      seconds: Date().timeIntervalSince(start), trainSeconds: trained.trainSeconds, epochs: trained.epochs,
+                      steps: trained.steps, sequences: trained.examples, parameterCount: net.parameterCount, config: config)
     }
 }
 

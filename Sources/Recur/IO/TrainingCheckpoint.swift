@@ -45,8 +45,8 @@ public enum TrainingCheckpoint {
                              fix: "resume from a file written by the same command's --save")
         }
         guard file.metadata["training"] == identity else {
-            throw RecurError("\(path): saved with another configuration (\(file.metadata["training"] ?? "?"))",
-                             fix: "resume with the options the checkpoint was saved with (only --epochs, --steps and --threads may change)")
+            throw RecurError("\(path): saved with another configuration: \(differences(file.metadata["training"] ?? "{}", identity))",
+                             fix: "resume with the configuration the checkpoint was saved with (only the epochs, steps and threads may change)")
         }
         for (key, value) in mustMatch.sorted(by: { $0.key < $1.key }) where file.metadata[key] != value {
             throw RecurError("\(path): its \(key) differs from this run's", fix: "resume with the same data the checkpoint was trained on")
@@ -62,6 +62,21 @@ public enum TrainingCheckpoint {
         } catch {
             throw RecurError("\(path): the saved progress is damaged", fix: "use another checkpoint")
         }
+    }
+
+    /// "hidden 16 in the checkpoint, 17 in this run; ..." for every key whose value differs.
+    static func differences(_ saved: String, _ current: String) -> String {
+        func fields(_ text: String) -> [String: String] {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+            return object.mapValues { value in
+                (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        let a = fields(saved), b = fields(current)
+        let keys = Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+        guard !keys.isEmpty else { return "the configurations differ" }
+        return keys.map { "\($0) \(a[$0] ?? "(none)") in the checkpoint, \(b[$0] ?? "(none)") in this run" }.joined(separator: "; ")
     }
 
     // A diverged run's NaN loss, or a best metric still at infinity, must not stop the save.

@@ -90,3 +90,5 @@ public final class LanguageModel: Layer {
 
     private var steps = 0, batch = 0
 }
+
+extension LanguageModel: TrainableModel {}

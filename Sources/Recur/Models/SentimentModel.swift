@@ -119,3 +119,11 @@ public final class SentimentModel: Layer {
         embedding.backward(embeddingDropout.backward(dx))
     }
 }
+
+extension SentimentModel: TrainableModel {
+    /// The dropout streams: embedding, output, dense, recurrent.
+    public var randomStates: [RandomGenerator] {
+        get { [embeddingDropout.rng, outputDropout.rng, denseDropout.rng, recurrent.rng] }
+        set { (embeddingDropout.rng, outputDropout.rng, denseDropout.rng, recurrent.rng) = (newValue[0], newValue[1], newValue[2], newValue[3]) }
+    }
+}

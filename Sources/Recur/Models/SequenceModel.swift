@@ -67,3 +67,11 @@ public final class SequenceModel: Layer {
         recurrent.backward(outputGradient: nil, stateGradient: RecurrentState(h: dh))
     }
 }
+
+extension SequenceModel: TrainableModel {
+    /// The recurrent stack's dropout stream.
+    public var randomStates: [RandomGenerator] {
+        get { [recurrent.rng] }
+        set { recurrent.rng = newValue[0] }
+    }
+}

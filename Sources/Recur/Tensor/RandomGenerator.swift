@@ -58,6 +58,12 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         return Int(next(upperBound: UInt64(n)))
     }
 
+    /// Fisher–Yates, from the last element down (as the experiments have always shuffled, so
+    /// a seed keeps its order).
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        for i in stride(from: items.count - 1, to: 0, by: -1) { items.swapAt(i, int(below: i + 1)) }
+    }
+
     public mutating func fillUniform(_ t: Tensor, _ low: Float, _ high: Float) {
         let p = t.pointer
         for i in 0..<t.count { p[i] = uniform(low, high) }

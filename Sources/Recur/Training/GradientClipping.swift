@@ -4,7 +4,7 @@
 @discardableResult
 public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     precondition(maxNorm > 0, "clipGradientNorm: maxNorm must be positive, got \(maxNorm)")
-    let total = Float(parameters.reduce(0.0) { $0 + VectorMath.sumOfSquares($1.grad.pointer, count: $1.count) }.squareRoot())
+    let total = gradientNorm(parameters)
     let coefficient = maxNorm / (total + 1e-6)
     if coefficient < 1 {
         for p in parameters {

@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+@testable import Recur
+
+/// Result objects equal except for the timing keys (`seconds`, `ms_per_step`, `*_per_second`,
+/// `seconds_per_epoch`), which no two runs share.
+func expectSameResults(_ a: JSON, _ b: JSON, sourceLocation: SourceLocation = #_sourceLocation) {
+    func strip(_ j: JSON) -> JSON {
+        guard case .object(let pairs) = j else { return j }
+        return .object(pairs.filter { !$0.0.contains("second") && $0.0 != "ms_per_step" && $0.0 != "config" })
+    }
+    #expect(strip(a).serialized() == strip(b).serialized(), sourceLocation: sourceLocation)
+}
+
+@Suite struct TrainerTests {
+    /// A linear model y = w·x whose task reports scripted validation values, so that the
+    /// best evaluation and the stop are known in advance.
+    final class Line: TrainableModel {
+        let w = Parameter("w", shape: [3])
+        var training = true
+        var randomStates: [RandomGenerator] = []
+        var namedParameters: [(name: String, parameter: Parameter)] { [("w", w)] }
+    }
+
+    final class Scripted: TrainingTask {
+        let model = Line()
+        let batches = BatchSource.examples(count: 8, batchSize: 4, shuffle: true)
+        var script: [Double]
+        var weightsAtEvaluation: [[Float]] = []
+        var seen: [[Int]] = []
+        init(_ script: [Double]) { self.script = script }
+
+        func trainStep(_ batch: TrainingBatch) -> StepLoss {
+            seen.append(batch.rows)
+            for (i, r) in batch.rows.enumerated() { model.w.grad.pointer[i % 3] += Float(r + 1) }
+            return StepLoss(loss: Double(batch.rows.reduce(0, +)), weight: batch.rows.count)
+        }
+
+        func validate() -> Metrics {
+            weightsAtEvaluation.append(model.w.value.scalars)
+            return [("score", script.removeFirst())]
+        }
+    }
+
+    func options(epochs: Int, patience: Int?) -> TrainingOptions {
+        var o = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
+                                selection: .init("score", higherIsBetter: true), learningRate: 0.1)
+        o.patience = patience
+        return o
+    }
+
+    /// Best at the 2nd evaluation, then two without improvement: with patience 2 the run
+    /// stops after the 4th and the model holds the 2nd's weights.
+    @Test func earlyStoppingKeepsTheBestWeights() throws {
+        let task = Scripted([0.5, 0.7, 0.6, 0.65, 0.9, 0.95])
+        let trainer = Trainer(task: task, optimizer: SGD(parameters: task.model.parameters, learningRate: 0.1),
+                              options: options(epochs: 6, patience: 2), shuffle: RandomGenerator(seed: 1))
+        let r = try trainer.fit()
+        #expect(r.stoppedEarly && r.epochs == 4 && r.history.count == 4)
+        #expect(r.best == 0.7 && r.bestStep == 4)
+        #expect(task.model.w.value.scalars == task.weightsAtEvaluation[1])
+        #expect(task.weightsAtEvaluation[3] != task.weightsAtEvaluation[1])
+        #expect(!task.model.training, "fit leaves the model in evaluation mode")
+
+        let whole = Scripted([0.5, 0.7, 0.6, 0.65, 0.9, 0.95])
+        let all = try Trainer(task: whole, optimizer: SGD(parameters: whole.model.parameters, learningRate: 0.1),
+                              options: options(epochs: 6, patience: nil), shuffle: RandomGenerator(seed: 1)).fit()
+        #expect(!all.stoppedEarly && all.epochs == 6 && all.best == 0.95)
+        #expect(whole.model.w.value.scalars == whole.weightsAtEvaluation[5], "without patience the last weights stay")
+    }
+
+    /// Every example once per epoch, shuffled differently each epoch, the same for a seed.
+    @Test func everyExampleOncePerEpoch() throws {
+        let task = Scripted([Double](repeating: 0, count: 3))
+        _ = try Trainer(task: task, optimizer: SGD(parameters: task.model.parameters, learningRate: 0.1),
+                        options: options(epochs: 3, patience: nil), shuffle: RandomGenerator(seed: 7)).fit()
+        let epochs = stride(from: 0, to: 6, by: 2).map { Array(task.seen[$0..<($0 + 2)].joined()) }
+        for e in epochs { #expect(e.sorted() == Array(0..<8)) }
+        #expect(Set(epochs.map { $0.map(String.init).joined() }).count == 3)
+    }
+
+    /// Bucketing: each sequence exactly once per epoch, batches of similar lengths (far more
+    /// alike than a shuffled batch), the same plan for the same stream.
+    @Test func bucketingCoversEverySequenceOnce() {
+        var rng = RandomGenerator(seed: 3)
+        let lengths = (0..<1000).map { _ in 30 + rng.int(below: 371) }
+        var order = Array(0..<1000), stream = RandomGenerator(seed: 9)
+        let plan = BatchPlan.epoch(order: &order, batchSize: 64, shuffle: true, lengths: lengths, rng: &stream)
+        #expect(plan.flatMap { $0 }.sorted() == Array(0..<1000))
+        #expect(plan.count == 16 && plan.filter { $0.count < 64 }.count <= 1)
+        let spread = plan.map { b in b.map { lengths[$0] }.max()! - b.map { lengths[$0] }.min()! }
+        #expect(spread.max()! < 60, "length spread within a batch: \(spread)")
+        var order2 = Array(0..<1000), stream2 = RandomGenerator(seed: 9)
+        #expect(BatchPlan.epoch(order: &order2, batchSize: 64, shuffle: true, lengths: lengths, rng: &stream2) == plan)
+        let second = BatchPlan.epoch(order: &order, batchSize: 64, shuffle: true, lengths: lengths, rng: &stream)
+        #expect(second != plan && second.flatMap { $0 }.sorted() == Array(0..<1000))
+    }
+
+    /// A non-finite loss stops training at that step with an error naming it; with a save
+    /// path, the file left is the last good state (here the initial one).
+    @Test func divergenceStopsAtOnce() throws {
+        final class Exploding: TrainingTask {
+            let model = Line()
+            let batches = BatchSource.stream
+            func trainStep(_ batch: TrainingBatch) -> StepLoss {
+                StepLoss(loss: batch.index == 2 ? .infinity : 1, weight: 1)
+            }
+            func validate() -> Metrics { [("score", 0)] }
+        }
+        let task = Exploding()
+        var o = TrainingOptions(length: .steps(10), evaluateEvery: .steps(5), selection: .init("score", higherIsBetter: true), learningRate: 1)
+        o.clip = 0
+        let path = temporaryFolder().appendingPathComponent("x.safetensors").path
+        let trainer = Trainer(task: task, optimizer: SGD(parameters: task.model.parameters, learningRate: 1), options: o,
+                              shuffle: RandomGenerator(seed: 1))
+        #expect {
+            _ = try trainer.fit(checkpoint: CheckpointSpec(path: path, resume: nil, format: "test", identity: "{}", architecture: nil))
+        } throws: { e in
+            (e as? TrainingDiverged).map { $0.step == 3 && $0.quantity == "loss" && $0.description.contains("non-finite") } ?? false
+        }
+        let file = try Safetensors(contentsOf: URL(fileURLWithPath: path))
+        #expect(file["w"] != nil && file.metadata["progress"]!.contains("\"step\":0"))
+    }
+
+    /// `recur forecast --optimizer sgd --lr 1e30 --save F` exits non-zero, says what happened
+    /// and what to try, and F still exports.
+    @Test func cliDivergenceKeepsALoadableFile() throws {
+        let dir = temporaryFolder()
+        let f = dir.appendingPathComponent("f.safetensors").path
+        let r = try RecurProcess.run(["forecast", "--optimizer", "sgd", "--lr", "1e30", "--save", f, "--quiet"])
+        #expect(r.status != 0 && r.stderr.contains("non-finite") && r.stderr.contains("--lr") && r.stderr.contains("--clip"), "\(r.stderr)")
+        let export = try RecurProcess.run(["export", "--checkpoint", f, dir.appendingPathComponent("w.safetensors").path])
+        #expect(export.status == 0, "\(export.stderr)")
+    }
+
+    /// Forecast and sentiment resume as the other tasks do: the results equal an
+    /// uninterrupted run's; a checkpoint of another configuration is refused, naming the field.
+    @Test func forecastResumeIsExact() throws {
+        var e = ForecastExperiment()
+        (e.cell, e.units, e.epochs, e.recurrentDropout) = (.lstm, 6, 4, 0.2)
+        let whole = try e.run()
+        let path = temporaryFolder().appendingPathComponent("f.safetensors").path
+        e.epochs = 2
+        _ = try e.run(save: path)
+        e.epochs = 4
+        let resumed = try e.run(save: path, resume: path)
+        expectSameResults(resumed.json, whole.json)
+        #expect(resumed.predicted == whole.predicted)
+        e.units = 7
+        #expect { try e.run(resume: path) } throws: { "\($0)".contains("units 6 in the checkpoint, 7 in this run") }
+    }
+
+    @Test func sentimentResumeIsExact() throws {
+        let train = ReviewCorpus.synthetic(count: 120, seed: 1), test = ReviewCorpus.synthetic(count: 40, seed: 2)
+        var e = SentimentExperiment()
+        (e.model, e.maxlen, e.epochs, e.batchSize, e.bucket) = (.gru100, 40, 3, 16, true)
+        let whole = try e.run(train: train, valid: test, test: test)
+        let path = temporaryFolder().appendingPathComponent("s.safetensors").path
+        e.epochs = 1
+        _ = try e.run(train: train, valid: test, test: test, save: path)
+        e.epochs = 3
+        let resumed = try e.run(train: train, valid: test, test: test, save: path, resume: path)
+        expectSameResults(resumed.json, whole.json)
+        #expect(FileManager.default.fileExists(atPath: TrainingCheckpoint.bestPath(path)))
+        #expect(throws: RecurError.self) { try e.run(train: ReviewCorpus.synthetic(count: 120, seed: 5), valid: test, test: test, resume: path) }
+    }
+
+    /// Saved between two validation points (6 steps of 4 per validation): the resumed run
+    /// still equals the uninterrupted one, though the short run evaluated at its end.
+    @Test func resumeBetweenEvaluationPoints() throws {
+        var e = PalindromeExperiment()
+        (e.cell, e.length, e.hidden, e.batchSize, e.steps, e.logEvery, e.testBatches, e.validBatches) = (.gru, 4, 8, 8, 12, 4, 2, 2)
+        let whole = try e.run()
+        let path = temporaryFolder().appendingPathComponent("p.safetensors").path
+        e.steps = 6
+        let short = try e.run(save: path, resume: nil)
+        #expect(short.history.map(\.step) == [4, 6])
+        e.steps = 12
+        let resumed = try e.run(save: path, resume: path)
+        expectSameResults(resumed.json, whole.json)
+        #expect(resumed.history.map(\.step) == [4, 8, 12] && resumed.history.map(\.loss) == whole.history.map(\.loss))
+    }
+}
