@@ -10,4 +10,21 @@ struct RecurCommand: ParsableCommand {
         version: Recur.version,
         subcommands: [PalindromeCommand.self, SpeechCommand.self, LanguageModelCommand.self, GenerateCommand.self, ForecastCommand.self, SentimentCommand.self, SummaryCommand.self, BenchCommand.self, InitCommand.self, ImportCommand.self, ExportCommand.self, InferCommand.self]
     )
+
+    /// The library's parameter names in its errors, as this command line spells them.
+    static let flags = [
+        "batchSize": "--batch-size", "classes": "--classes", "config": "--config", "csv": "--csv", "root": "--data",
+        "save": "--save", "skipBad": "--skip-bad", "trainFraction": "--split", "window": "--window",
+    ]
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as RecurError {
+            exit(withError: error.naming(flags))
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -15,7 +15,7 @@ public struct CSVTable: Sendable {
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RecurError("\(path): cannot read the CSV file", fix: "check the path given to --csv")
+            throw RecurError("\(path): cannot read the CSV file", fix: "check the path of the `csv` file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw RecurError("\(path): the CSV file is not UTF-8 text", fix: "save it as UTF-8")

@@ -55,7 +55,7 @@ public struct ReviewCorpus: Sendable {
                 problem = "no tab between the label and the text"
             }
             if skipBad { skipped += 1; continue }
-            throw RecurError("\(path):\(i + 1): \(problem)", fix: "write lines as label<TAB>text, or pass --skip-bad to leave such lines out")
+            throw RecurError("\(path):\(i + 1): \(problem)", fix: "write lines as label<TAB>text, or load with `skipBad` to leave such lines out")
         }
         guard !reviews.isEmpty else {
             throw RecurError("\(path): no reviews", fix: "give lines of the form label<TAB>text")

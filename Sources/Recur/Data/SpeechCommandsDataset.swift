@@ -21,7 +21,7 @@ public struct SpeechCommandsDataset: Sendable {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
-            throw RecurError("\(root): no such folder", fix: "give --data the Speech Commands root (class folders and the two list files)")
+            throw RecurError("\(root): no such folder", fix: "give the Speech Commands root folder as `root` (class folders and the two list files)")
         }
         let folders = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { name in
             var d: ObjCBool = false
@@ -29,9 +29,9 @@ public struct SpeechCommandsDataset: Sendable {
         }.sorted()
         let chosen = requested ?? folders
         for c in chosen where !folders.contains(c) {
-            throw RecurError("\(root): no class folder '\(c)'", fix: "choose --classes from \(folders.joined(separator: ","))")
+            throw RecurError("\(root): no class folder '\(c)'", fix: "choose `classes` from \(folders.joined(separator: ","))")
         }
-        guard !chosen.isEmpty else { throw RecurError("\(root): no class folders", fix: "check the --data path") }
+        guard !chosen.isEmpty else { throw RecurError("\(root): no class folders", fix: "check the `root` path") }
         classes = chosen
         func list(_ name: String) throws -> Set<String> {
             let path = root + "/" + name
@@ -44,7 +44,7 @@ public struct SpeechCommandsDataset: Sendable {
         var seen = Set<String>()
         for (label, c) in chosen.enumerated() {
             let files = ((try? fm.contentsOfDirectory(atPath: root + "/" + c)) ?? []).filter { $0.lowercased().hasSuffix(".wav") }.sorted()
-            guard !files.isEmpty else { throw RecurError("\(root)/\(c): the class has no .wav files", fix: "remove it from --classes or add clips") }
+            guard !files.isEmpty else { throw RecurError("\(root)/\(c): the class has no .wav files", fix: "remove it from `classes` or add clips") }
             for f in files {
                 let rel = c + "/" + f
                 seen.insert(rel)

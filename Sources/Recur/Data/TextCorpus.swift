@@ -85,7 +85,7 @@ public struct BatchedStream: Sendable {
     public init(_ ids: [Int32], batch: Int) throws {
         let steps = ids.count / batch
         guard batch >= 1, steps >= 2 else {
-            throw RecurError("\(ids.count) tokens are too few for \(batch) streams", fix: "use a smaller --batch-size or a longer corpus")
+            throw RecurError("\(ids.count) tokens are too few for \(batch) streams", fix: "use a smaller `batchSize` or a longer corpus")
         }
         var data = [Int32](repeating: 0, count: steps * batch)
         for b in 0..<batch { for t in 0..<steps { data[t * batch + b] = ids[b * steps + t] } }

@@ -45,9 +45,9 @@ public struct WindowedSeries: Sendable {
     public let splitIndex: Int
 
     public init(_ values: [Double], window: Int, trainFraction: Double) throws {
-        guard window >= 1 else { throw RecurError("--window must be at least 1, got \(window)", fix: "e.g. --window 10") }
+        guard window >= 1 else { throw RecurError("`window` must be at least 1, got \(window)", fix: "e.g. a window of 10") }
         guard trainFraction > 0 && trainFraction < 1 else {
-            throw RecurError("--split must be between 0 and 1, got \(trainFraction)", fix: "e.g. --split 0.8")
+            throw RecurError("`trainFraction` must be between 0 and 1, got \(trainFraction)", fix: "e.g. 0.8")
         }
         let count = values.count - window
         let split = Int(trainFraction * Double(max(count, 0)))

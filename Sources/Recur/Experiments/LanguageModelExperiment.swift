@@ -204,7 +204,7 @@ public struct LanguageModelExperiment: Sendable {
         let file = try Safetensors(contentsOf: URL(fileURLWithPath: path))
         guard ["recur-lm-1", "recur-lm-2"].contains(file.metadata["format"] ?? ""), let configText = file.metadata["config"],
               let vocabText = file.metadata["vocabulary"] else {
-            throw RecurError("\(path): not a Recur language-model checkpoint", fix: "give a file written by recur lm --save")
+            throw RecurError("\(path): not a Recur language-model checkpoint", fix: "give a file that a language-model run saved (`save`)")
         }
         let tokens = try JSONDecoder().decode([String].self, from: Data(vocabText.utf8))
         guard let c = try JSONSerialization.jsonObject(with: Data(configText.utf8)) as? [String: Any],

@@ -78,7 +78,7 @@ extension Checkpoint {
         } else if let text = file.metadata["model"] {
             cfg = try ModelConfig(json: Data(text.utf8), source: path + " (its model metadata)")
         } else {
-            throw RecurError("\(path) does not say which model it holds", fix: "pass --config CONFIG.json (see docs/interop.md), or use a file written by Recur")
+            throw RecurError("\(path) does not say which model it holds", fix: "give a `config` (a model.json, see docs/interop.md), or use a file written by Recur")
         }
         if cfg.tied, let head = file["head.weight"], let embedding = file["embedding.weight"] {
             guard head.scalars == embedding.scalars else {

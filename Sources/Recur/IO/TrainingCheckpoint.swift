@@ -52,7 +52,7 @@ public enum TrainingCheckpoint {
             throw RecurError("\(path): its \(key) differs from this run's", fix: "resume with the same data the checkpoint was trained on")
         }
         guard let text = file.metadata["progress"] else {
-            throw RecurError("\(path): holds best weights only, not a training state", fix: "resume from the --save file, not the .best one")
+            throw RecurError("\(path): holds best weights only, not a training state", fix: "resume from the `save` file, not the .best one")
         }
         try Checkpoint.restore(model, from: file, source: path)
         try Checkpoint.restore(optimizer, from: file, source: path)

@@ -127,7 +127,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     public static func load(_ path: String) throws -> ModelConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RecurError("cannot read the model configuration \(path)", fix: "check the path given to --config")
+            throw RecurError("cannot read the model configuration \(path)", fix: "check the path of the `config` file")
         }
         return try ModelConfig(json: data, source: path)
     }

@@ -9,5 +9,14 @@ public struct RecurError: Error, CustomStringConvertible, LocalizedError {
         self.fix = fix
     }
     public var description: String { fix.isEmpty ? message : "\(message); \(fix)" }
+
+    /// The same error with the library's parameter names (written in backticks, e.g.
+    /// `` `batchSize` ``) replaced by a front end's names for them (e.g. `--batch-size`).
+    public func naming(_ names: [String: String]) -> RecurError {
+        func rename(_ text: String) -> String {
+            names.reduce(text) { $0.replacingOccurrences(of: "`\($1.key)`", with: $1.value) }
+        }
+        return RecurError(rename(message), fix: rename(fix))
+    }
     public var errorDescription: String? { description }
 }
