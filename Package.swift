@@ -11,7 +11,10 @@ let package = Package(
     name: "Recur",
     platforms: [.macOS(.v13)],
     products: [
+        // The engine: tensors, layers, cells, losses, optimizers, safetensors, the Trainer.
         .library(name: "Recur", targets: ["Recur"]),
+        // The seeds' tasks on top of it: datasets, audio, experiments, reports.
+        .library(name: "RecurExperiments", targets: ["RecurExperiments"]),
         .executable(name: "recur", targets: ["recur"]),
     ],
     dependencies: [
@@ -34,16 +37,17 @@ let package = Package(
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
             ]
         ),
+        .target(name: "RecurExperiments", dependencies: ["Recur"]),
         .executableTarget(
             name: "recur",
             dependencies: [
-                "Recur",
+                "Recur", "RecurExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "RecurTests",
-            dependencies: ["Recur", "recur"],
+            dependencies: ["Recur", "RecurExperiments", "recur"],
             resources: [.copy("Fixtures")]
         ),
         // The public API as a user sees it: imports Recur without @testable and defines the
@@ -57,7 +61,7 @@ if withBenchmarks {
     package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
     package.targets.append(.executableTarget(
         name: "RecurBenchmarks",
-        dependencies: ["Recur", .product(name: "Benchmark", package: "benchmark")],
+        dependencies: ["Recur", "RecurExperiments", .product(name: "Benchmark", package: "benchmark")],
         path: "Benchmarks/RecurBenchmarks",
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     ))

@@ -9,6 +9,7 @@
 // them beside PyTorch.
 import Benchmark
 import Recur
+import RecurExperiments
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExperiments
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

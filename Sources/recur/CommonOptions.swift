@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExperiments
 
 /// Options every experiment command shares.
 struct CommonOptions: ParsableArguments {

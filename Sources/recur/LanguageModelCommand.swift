@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExperiments
 
 struct LanguageModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExperiments
 
 /// `recur export`: a checkpoint's weights for PyTorch.
 struct ExportCommand: ParsableCommand {

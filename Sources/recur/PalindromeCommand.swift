@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurExperiments
 
 struct PalindromeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

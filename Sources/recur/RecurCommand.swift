@@ -1,5 +1,6 @@
 import ArgumentParser
 import Recur
+import RecurExperiments
 
 @main
 struct RecurCommand: ParsableCommand {

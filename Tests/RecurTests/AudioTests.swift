@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct WAVTests {
     static let tone = (0..<200).map { Float(0.8 * sin(Double($0) * 0.07)) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Runs the built `recur` executable, as a user would.
 struct RecurProcess {

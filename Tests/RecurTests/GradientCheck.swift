@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Central finite differences in Float32, done carefully: a loss that is linear in the
 /// outputs (accumulated in Double), step h = 1e-2 (truncation ~h², rounding ~1e-7 |L| / h),

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Model files between Recur and PyTorch (Scripts/roundtrip_torch.py runs the torch side).
 @Suite struct InteropTests {
@@ -91,7 +92,7 @@ import Testing
         try expectFailure({ $0["head.weight"] = Tensor(zeros: [3, 8]) }, "head.weight")
         // Without a configuration, a plain weights file is refused with the fix.
         do { _ = try Checkpoint.loadModel(weights); Issue.record("loaded without config") } catch {
-            #expect("\(error)".contains("--config"))
+            #expect("\(error)".contains("`config`"))
         }
     }
 

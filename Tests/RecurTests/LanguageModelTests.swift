@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct LanguageModelTests {
     static let text = "the cat sat on the mat\nthe dog sat\n<unk> ran on the mat\n"

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct LayerGradientTests {
     @Test func linear() {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Variable-length semantics, checked against running each sequence on its own.
 @Suite struct MaskingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Five steps of each optimizer against torch.optim on the same gradient sequence.
 @Suite struct OptimizerParityTests {

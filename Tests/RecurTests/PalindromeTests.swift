@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct PalindromeTests {
     @Test(arguments: [1, 2, 5, 6, 11, 21])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Training side by side with PyTorch: the same start, the same batches, step by step.
 /// Fixtures come from `Scripts/palindrome_torch.py --fixture` (seed 001's LSTM palindrome at

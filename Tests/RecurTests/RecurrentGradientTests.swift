@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Finite-difference checks of BPTT for every cell and option, with the loss
 /// L = <output, Wo> + <h_n, Wh> (+ <c_n, Wc>).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Forward outputs, final states and every gradient against PyTorch fixtures written by
 /// Scripts/make_fixtures.py (float64 reference from float32 inputs).

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// The fused C kernels of RNN, LSTM and GRU against their plain Swift steps
 /// (`fastPath: false`), on every variant: the same weights, inputs, lengths, initial state and

@@ -1,5 +1,6 @@
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct RegularizationTests {
     @Test(arguments: ["rnn-tanh", "lstm", "gru", "gru-reset-before"])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct SafetensorsTests {
     func sample() -> Safetensors {

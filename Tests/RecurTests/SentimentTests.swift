@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct SentimentTests {
     @Test func tokenizer() {
@@ -48,10 +49,13 @@ import Testing
             Issue.record("no error for \(text)")
         } catch {
             #expect("\(error)".contains("reviews.tsv" + expected), "\(error)")
-            #expect("\(error)".contains("--skip-bad"))
+            #expect("\(error)".contains("`skipBad`"), "the library names its own parameter")
         }
         let skipped = try ReviewCorpus.tsv(path, skipBad: true)
         #expect(skipped.reviews.count == 1 && skipped.skipped == 1)
+        // The command line names its flag instead.
+        let cli = try RecurProcess.run(["sentiment", "--train", path, "--test", path, "--quiet"])
+        #expect(cli.status != 0 && cli.stderr.contains("reviews.tsv" + expected) && cli.stderr.contains("--skip-bad"), "\(cli.stderr)")
     }
 
     @Test func folderLoader() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 @Suite struct SpeechTests {
     /// A Speech Commands tree of generated tones: one frequency per class, 8 kHz clips.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Folder of committed fixtures (copied into the test bundle).
 func fixtureURL(_ relative: String) -> URL {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Seed 004's cells with the inputs its notebook draws (`Scripts/make_seed004_fixture.py`
 /// replays the cells with np.random.seed(1)), against the numbers the seed prints.

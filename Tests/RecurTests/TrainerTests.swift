@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
+@testable import RecurExperiments
 
 /// Result objects equal except for the timing keys (`seconds`, `ms_per_step`, `*_per_second`,
 /// `seconds_per_epoch`), which no two runs share.
@@ -10,6 +11,17 @@ func expectSameResults(_ a: JSON, _ b: JSON, sourceLocation: SourceLocation = #_
         return .object(pairs.filter { !$0.0.contains("second") && $0.0 != "ms_per_step" && $0.0 != "config" })
     }
     #expect(strip(a).serialized() == strip(b).serialized(), sourceLocation: sourceLocation)
+}
+
+/// The same for two `--json` outputs of the command line.
+func expectSameResults(_ a: String, _ b: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func strip(_ text: String) throws -> String {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], sourceLocation: sourceLocation)
+        let kept = object.filter { !$0.key.contains("second") && $0.key != "ms_per_step" && $0.key != "config" }
+        return String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+    }
+    #expect(try strip(a) == strip(b), sourceLocation: sourceLocation)
+    #expect(try strip(a).count > 20, "results are there", sourceLocation: sourceLocation)
 }
 
 @Suite struct TrainerTests {
@@ -133,36 +145,43 @@ func expectSameResults(_ a: JSON, _ b: JSON, sourceLocation: SourceLocation = #_
         #expect(export.status == 0, "\(export.stderr)")
     }
 
-    /// Forecast and sentiment resume as the other tasks do: the results equal an
-    /// uninterrupted run's; a checkpoint of another configuration is refused, naming the field.
-    @Test func forecastResumeIsExact() throws {
-        var e = ForecastExperiment()
-        (e.cell, e.units, e.epochs, e.recurrentDropout) = (.lstm, 6, 4, 0.2)
-        let whole = try e.run()
-        let path = temporaryFolder().appendingPathComponent("f.safetensors").path
-        e.epochs = 2
-        _ = try e.run(save: path)
-        e.epochs = 4
-        let resumed = try e.run(save: path, resume: path)
-        expectSameResults(resumed.json, whole.json)
-        #expect(resumed.predicted == whole.predicted)
-        e.units = 7
-        #expect { try e.run(resume: path) } throws: { "\($0)".contains("units 6 in the checkpoint, 7 in this run") }
+    /// `recur forecast` and `recur sentiment` resume as the other tasks do: the results of
+    /// `--epochs 2 --save F` then `--epochs 4 --resume F` equal `--epochs 4`'s. (Through the
+    /// command, one run per process: OpenBLAS called from several test threads at once can
+    /// round differently.)
+    @Test(arguments: [
+        ["forecast", "--cell", "lstm", "--units", "6", "--recurrent-dropout", "0.2"],
+        ["sentiment", "--synthetic", "200", "--model", "gru100", "--maxlen", "40", "--batch-size", "16", "--bucket"],
+    ])
+    func cliResumeIsExact(_ command: [String]) throws {
+        let f = temporaryFolder().appendingPathComponent("run.safetensors").path
+        func run(_ extra: [String]) throws -> String {
+            let r = try RecurProcess.run(command + extra + ["--json", "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout
+        }
+        let whole = try run(["--epochs", "4"])
+        _ = try run(["--epochs", "2", "--save", f])
+        let resumed = try run(["--epochs", "4", "--resume", f, "--save", f])
+        try expectSameResults(resumed, whole)
+        #expect(FileManager.default.fileExists(atPath: TrainingCheckpoint.bestPath(f)))
     }
 
-    @Test func sentimentResumeIsExact() throws {
-        let train = ReviewCorpus.synthetic(count: 120, seed: 1), test = ReviewCorpus.synthetic(count: 40, seed: 2)
-        var e = SentimentExperiment()
-        (e.model, e.maxlen, e.epochs, e.batchSize, e.bucket) = (.gru100, 40, 3, 16, true)
-        let whole = try e.run(train: train, valid: test, test: test)
-        let path = temporaryFolder().appendingPathComponent("s.safetensors").path
-        e.epochs = 1
-        _ = try e.run(train: train, valid: test, test: test, save: path)
-        e.epochs = 3
-        let resumed = try e.run(train: train, valid: test, test: test, save: path, resume: path)
-        expectSameResults(resumed.json, whole.json)
-        #expect(FileManager.default.fileExists(atPath: TrainingCheckpoint.bestPath(path)))
-        #expect(throws: RecurError.self) { try e.run(train: ReviewCorpus.synthetic(count: 120, seed: 5), valid: test, test: test, resume: path) }
+    /// A checkpoint of another configuration is refused, naming the field that differs.
+    @Test func otherConfigurationIsRefused() throws {
+        var e = ForecastExperiment()
+        (e.cell, e.units, e.epochs) = (.gru, 6, 1)
+        let path = temporaryFolder().appendingPathComponent("f.safetensors").path
+        _ = try e.run(save: path)
+        e.units = 7
+        #expect { try e.run(resume: path) } throws: { "\($0)".contains("units 6 in the checkpoint, 7 in this run") }
+        let train = ReviewCorpus.synthetic(count: 60, seed: 1)
+        var s = SentimentExperiment()
+        (s.model, s.maxlen, s.epochs) = (.rnn1, 20, 1)
+        let sp = temporaryFolder().appendingPathComponent("s.safetensors").path
+        _ = try s.run(train: train, valid: train, test: train, save: sp)
+        #expect { try s.run(train: ReviewCorpus.synthetic(count: 60, seed: 5), valid: train, test: train, resume: sp) }
+            throws: { "\($0)".contains("vocabulary differs") }
     }
 
     /// Saved between two validation points (6 steps of 4 per validation): the resumed run

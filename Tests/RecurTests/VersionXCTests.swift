@@ -1,5 +1,6 @@
 import XCTest
 @testable import Recur
+@testable import RecurExperiments
 
 /// An XCTest case beside the Swift Testing suites: `recur --version` prints the library's version.
 final class VersionXCTests: XCTestCase {

@@ -37,10 +37,12 @@ public func prefixed(_ prefix: String, _ layer: any Layer) -> [(name: String, pa
 
 /// Buffers reused between calls: grown when a larger shape is asked for, never shrunk.
 /// Tensors it returns are views, valid until the same key is asked for again.
-final class Workspace: @unchecked Sendable {
+package final class Workspace: @unchecked Sendable {
     private var storages: [String: TensorStorage] = [:]
 
-    func tensor(_ key: String, _ shape: [Int], zeroed: Bool = false) -> Tensor {
+    package init() {}
+
+    package func tensor(_ key: String, _ shape: [Int], zeroed: Bool = false) -> Tensor {
         let count = shape.reduce(1, *)
         let storage: TensorStorage
         if let s = storages[key], s.count >= count {

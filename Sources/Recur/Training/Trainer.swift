@@ -134,8 +134,13 @@ public final class Trainer<Task: TrainingTask> {
     public let task: Task
     public let optimizer: any Optimizer
     public let options: TrainingOptions
-    public var progress: ProgressReporter?
-    public var run: RunDirectory?
+    /// Called after every training step with the step (1-based), the run's total steps when
+    /// known, the epoch (nil for step-based runs) and the interval's training metrics so far.
+    public var onStep: ((_ step: Int, _ total: Int?, _ epoch: Int?, _ metrics: Metrics) -> Void)?
+    /// Called at every evaluation point (e.g. to append it to `metrics.jsonl`).
+    public var onEvaluation: ((TrainingLogPoint) -> Void)?
+    /// The last evaluation point, for progress displays.
+    public var lastEvaluation: TrainingLogPoint? { state.history.last }
     /// Shuffles the batches (the task's stream before the first epoch).
     var rng: RandomGenerator
     var state = State()
@@ -213,7 +218,7 @@ public final class Trainer<Task: TrainingTask> {
             state.batchInEpoch += 1
             state.examples += result.weight
             accumulate(result)
-            progress?.update(step, metrics: progressMetrics())
+            onStep?(step, totalSteps, epoch, trainMetrics())
             if evaluate { try evaluatePoint(gradientNorm: norm.map(Double.init), scheduled: scheduled, checkpoint: checkpoint) }
         }
         if state.sums.steps > 0 { try evaluatePoint(gradientNorm: nil, scheduled: false, checkpoint: checkpoint) }
@@ -301,20 +306,6 @@ public final class Trainer<Task: TrainingTask> {
         return task.trainMetrics(loss: s.loss / w, accuracy: s.hasAccuracy ? Double(s.correct) / w : nil)
     }
 
-    func progressMetrics() -> [(String, String)] {
-        var shown: [(String, String)] = []
-        if case .epochs(let e) = options.length { shown.append(("epoch", "\(state.epoch)/\(e)")) }
-        for (name, value) in trainMetrics() {
-            let short = name.replacingOccurrences(of: "train_", with: "")
-            shown.append((short == "perplexity" ? "ppl" : short == "accuracy" ? "acc" : short,
-                          formatNumber(value, decimals: short == "accuracy" ? 3 : short == "perplexity" ? 1 : 4)))
-        }
-        if let v = state.history.last?[options.selection.metric] {
-            shown.append(("valid", formatNumber(v, decimals: options.selection.higherIsBetter ? 3 : 2)))
-        }
-        return shown
-    }
-
     /// Validates, logs and saves. An evaluation off the schedule (the end of a run between two
     /// evaluation points) is reported, but the checkpoint keeps the state from before it, so
     /// that resuming continues as a longer run would have, and the best file is not touched.
@@ -347,7 +338,7 @@ public final class Trainer<Task: TrainingTask> {
                                      seconds: state.sums.seconds)
         state.history.append(point)
         state.sums = Sums()
-        run?.logMetrics(point.json)
+        onEvaluation?(point)
         if let p = options.patience, state.sinceBest >= p { state.stoppedEarly = true }
         if let c = checkpoint {
             if scheduled {

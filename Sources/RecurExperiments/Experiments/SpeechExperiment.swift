@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Seed 000: keyword spotting on Speech Commands with stacked or bidirectional recurrent
@@ -183,7 +184,7 @@ public struct SpeechExperiment: Sendable {
                                       selection: .init("valid_accuracy", higherIsBetter: true, tiesImprove: true), learningRate: learningRate)
         options.patience = patience
         let trainer = Trainer(task: task, optimizer: Adam(parameters: net.parameters, learningRate: learningRate), options: options, shuffle: rng)
-        (trainer.progress, trainer.run) = (progress, run)
+        trainer.report(to: progress, run: run)
         let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-speech-2",
                                                                  identity: TrainingCheckpoint.identity(config), architecture: modelConfig(classes: classes)))
         let final = evaluate(net, test, classes: classes)
@@ -193,10 +194,4 @@ public struct SpeechExperiment: Sendable {
                       seconds: Date().timeIntervalSince(start), trainSeconds: trained.trainSeconds, epochs: trained.epochs,
                       steps: trained.steps, sequences: trained.examples, parameterCount: net.parameterCount, config: config)
     }
-}
-
-/// Lets worker closures write disjoint slots of a buffer.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

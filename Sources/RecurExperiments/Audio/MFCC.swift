@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// MFCCs equal to `librosa.feature.mfcc(y=y, sr=sr, n_fft=2048, hop_length=512)` with

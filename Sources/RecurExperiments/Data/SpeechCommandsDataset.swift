@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// A folder in Google Speech Commands v0.02 layout: one folder per class of .wav clips, and

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Labelled texts for binary sentiment (seed 004): from a TSV file, an aclImdb folder, or

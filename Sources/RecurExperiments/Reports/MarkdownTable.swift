@@ -1,3 +1,4 @@
+import Recur
 /// A table rendered as GitHub Markdown (reports) or aligned plain text (terminals).
 public struct MarkdownTable: Sendable {
     public var header: [String]

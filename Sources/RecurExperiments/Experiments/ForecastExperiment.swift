@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Seed 003's hands-on part: predict the next value of a series from the previous `window`
@@ -290,7 +291,7 @@ public struct ForecastExperiment: Sendable {
                                       selection: .init("valid_loss", higherIsBetter: false), learningRate: learningRate)
         (options.clip, options.l2, options.patience) = (clip, l2, patience)
         let trainer = Trainer(task: task, optimizer: opt, options: options, shuffle: rng)
-        (trainer.progress, trainer.run) = (progress, run)
+        trainer.report(to: progress, run: run)
         let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-forecast-1",
                                                                  identity: TrainingCheckpoint.identity(config), architecture: modelConfig))
         let history = trained.history.map { EpochPoint(epoch: $0.epoch, trainLoss: $0["train_loss"]!, validLoss: $0["valid_loss"]!) }

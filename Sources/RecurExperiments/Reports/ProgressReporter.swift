@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Progress of a long run on stderr: a live bar (step/total, rate, ETA, running metrics)

@@ -1,3 +1,4 @@
+import Recur
 /// Reports for forecasts: a results table, prediction and loss plots, and the comparison.
 public enum ForecastReport {
     public static func predictionChart(_ results: [ForecastExperiment.Result], seriesName: String) -> LineChart {

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Language-modelling text in the PTB format: one sentence per line, tokens separated by

@@ -1,3 +1,4 @@
+import Recur
 /// A Keras-style model summary: layer, output shape, parameter count and totals. Counts
 /// are read from the constructed Recur layers.
 public struct ModelSummary: Sendable {

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// A CSV file parsed as RFC 4180: comma-separated, fields optionally in double quotes (which

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// The `--out DIR` of a run: metrics.jsonl (one line per logging step), results.json (final

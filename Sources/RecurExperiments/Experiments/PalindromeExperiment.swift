@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Seed 001: can a recurrent network remember the first digit of a palindrome until the end?
@@ -181,7 +182,7 @@ public struct PalindromeExperiment: Sendable {
         let task = Task(self, model: model, data: data)
         let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate),
                               options: trainingOptions, shuffle: RandomGenerator(seed: seed))
-        (trainer.progress, trainer.run) = (progress, run)
+        trainer.report(to: progress, run: run)
         let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias,
                                        projectionSize: projectionSize, merge: merge)

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// The canonical performance configurations: one training step is

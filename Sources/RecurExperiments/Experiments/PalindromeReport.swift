@@ -1,3 +1,4 @@
+import Recur
 /// Reports for palindrome runs: per-run curves and the seed-001 sweep table and plot.
 public enum PalindromeReport {
     /// Writes report.md and the loss/accuracy curves of one run, plus results.json.

@@ -1,3 +1,4 @@
+import Recur
 /// Random palindromes of `length + 1` digits (seed 001's generator): the first `length`
 /// digits are the input, the last digit (equal to the first) is the class to predict.
 public struct PalindromeDataset: Sendable {

@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Mono audio decoded from a RIFF/WAVE file: samples in [-1, 1].

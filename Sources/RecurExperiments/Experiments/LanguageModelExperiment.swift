@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Seed 002's practical part: word-level language models (Zaremba et al. 2014) with LSTM or
@@ -176,7 +177,7 @@ public struct LanguageModelExperiment: Sendable {
         (options.schedule, options.scheduleClock, options.clip, options.patience) = (schedule, .epoch, clip, patience)
         let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate), options: options,
                               shuffle: RandomGenerator(seed: seed))
-        (trainer.progress, trainer.run) = (progress, run)
+        trainer.report(to: progress, run: run)
         let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
                                        hiddenSize: hiddenSize, layers: layers, tied: tied, projectionSize: projectionSize)
         var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-lm-2", identity: TrainingCheckpoint.identity(config),

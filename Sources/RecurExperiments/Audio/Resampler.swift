@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Band-limited resampling: Kaiser-windowed sinc interpolation (32 zero crossings, beta 9.0)

@@ -1,3 +1,4 @@
+import Recur
 /// A univariate series with optional labels (dates) for plots.
 public struct TimeSeries: Sendable {
     public var name: String

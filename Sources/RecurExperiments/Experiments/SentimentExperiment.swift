@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// Seed 004's Keras experiment: review sentiment with Embedding -> recurrent -> sigmoid,
@@ -166,7 +167,7 @@ public struct SentimentExperiment: Sendable {
                                       selection: .init("valid_accuracy", higherIsBetter: true), learningRate: learningRate)
         (options.patience, options.bucket) = (patience, bucket)
         let trainer = Trainer(task: task, optimizer: adam, options: options, shuffle: rng)
-        (trainer.progress, trainer.run) = (progress, run)
+        trainer.report(to: progress, run: run)
         var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-sentiment-1",
                                         identity: TrainingCheckpoint.identity(config), architecture: nil)
         let words = vocabulary.ids.sorted { $0.value < $1.value }.map(\.key)

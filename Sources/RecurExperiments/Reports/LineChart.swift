@@ -1,3 +1,4 @@
+import Recur
 import Foundation
 
 /// A line chart written as standalone SVG: axes with "nice" ticks, axis labels, a title, a
