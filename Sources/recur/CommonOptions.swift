@@ -69,7 +69,6 @@ extension RecurrentInitialization: ExpressibleByArgument {}
 extension BidirectionalMerge: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension PalindromeDataset.Encoding: ExpressibleByArgument {}
-extension PalindromeExperiment.Initialization: ExpressibleByArgument {}
 
 /// Parses "a,b,c" with `parse`, naming the option and the bad item on failure.
 func parseList<T>(_ text: String, option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {

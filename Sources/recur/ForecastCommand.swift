@@ -31,7 +31,10 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Variational dropout on the inputs (Keras dropout).") var inputDropout: Float = 0
     @Option(help: "Variational dropout on the recurrent state (Keras recurrent_dropout).") var recurrentDropout: Float = 0
     @OptionGroup var projection: ProjectionOption
-    @Option(name: .customLong("init"), help: "Initialisation: keras (the seed's), pytorch, orthogonal, identity (IRNN, for the relu rnn).") var initialization: ForecastExperiment.Initialization = .keras
+    @Option(help: "Framework defaults: keras (the seed's: one bias, glorot/orthogonal, Dense glorot, Adam eps 1e-7), keras1, pytorch or seed.")
+    var convention: Convention = .keras
+    @Option(name: .customLong("init"), help: "Recurrent initialisation, overriding the convention's: pytorch, keras, fan-in, orthogonal, identity (IRNN, for the relu rnn).")
+    var initialization: RecurrentInitialization?
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
     @Option(help: "Fraction of the training windows (the last ones) set aside for validation.") var validFraction: Double = 0.1
@@ -82,6 +85,7 @@ struct ForecastCommand: ParsableCommand {
         e.l2 = l2
         e.inputDropout = inputDropout
         e.recurrentDropout = recurrentDropout
+        e.convention = convention
         e.initialization = initialization
         e.projectionSize = projection.projSize
         e.horizon = horizon
@@ -138,7 +142,6 @@ struct ForecastCommand: ParsableCommand {
 }
 
 extension ForecastExperiment.Network: ExpressibleByArgument {}
-extension ForecastExperiment.Initialization: ExpressibleByArgument {}
 extension Scaler.Kind: ExpressibleByArgument {}
 extension CSVTable.MissingValues: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}

@@ -21,8 +21,10 @@ struct PalindromeCommand: ParsableCommand {
     var merge: BidirectionalMerge = .concat
     @Option(help: "Dropout between stacked layers.") var dropout: Float = 0
     @Option(help: "Input encoding: scalar (the seed's input_dim 1) or onehot.") var encoding: PalindromeDataset.Encoding = .scalar
-    @Option(name: .customLong("init"), help: "Initialisation: seed (U(±1/sqrt(fan_in)), zero biases), pytorch, orthogonal (recurrent weights), or identity (IRNN, for rnn-relu).")
-    var initialization: PalindromeExperiment.Initialization = .seed
+    @Option(help: "Framework defaults: seed (one bias, U(±1/sqrt(fan_in)), zero biases, the head U(±1/sqrt(H))), pytorch, keras or keras1.")
+    var convention: Convention = .seed
+    @Option(name: .customLong("init"), help: "Recurrent initialisation, overriding the convention's: pytorch, keras, fan-in, orthogonal, identity (IRNN, for rnn-relu).")
+    var initialization: RecurrentInitialization?
     @Option(help: "Optimizer.") var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "StepLR: decay the rate every N steps (default: 1000 with rmsprop, as the seed; else never).") var lrStep: Int?
@@ -85,6 +87,7 @@ struct PalindromeCommand: ParsableCommand {
         e.merge = merge
         e.dropout = dropout
         e.encoding = encoding
+        e.convention = convention
         e.initialization = initialization
         e.optimizer = optimizer
         e.learningRate = lr
@@ -155,7 +158,7 @@ struct PalindromeCommand: ParsableCommand {
         # Palindrome study (seed 001)
 
         Test accuracy on \(testBatches * batchSize) fresh palindromes per run, next to the seed's published numbers.
-        \(steps) steps, batch \(batchSize), hidden \(hidden), \(optimizer.rawValue) lr \(lr), clip \(clip), init \(initialization.rawValue), seed \(common.seed). Total \(formatNumber(total, decimals: 0)) s.
+        \(steps) steps, batch \(batchSize), hidden \(hidden), \(optimizer.rawValue) lr \(lr), clip \(clip), convention \(convention.rawValue), init \((initialization ?? convention.initialization).rawValue), seed \(common.seed). Total \(formatNumber(total, decimals: 0)) s.
 
         \(table.markdown)
         ![accuracy by length](accuracy_by_length.svg)

@@ -20,7 +20,8 @@ struct SentimentCommand: ParsableCommand {
     @Option(help: "Generate N synthetic reviews (half train, half test, as IMDB) instead of reading files.") var synthetic: Int?
     @Flag(help: "Leave out malformed TSV lines (counted) instead of stopping.") var skipBad = false
     @Option(help: "Model.") var model: SentimentModel.Kind = .lstm1
-    @Option(help: "keras (one bias, GRU reset before; the seed) or pytorch.") var convention: SentimentModel.Convention = .keras
+    @Option(help: "Framework defaults: keras1 (TF 1.x Keras, the seed's: one bias, GRU reset before the product), keras (Keras 2+), pytorch or seed.")
+    var convention: Convention = .keras1
     @Option(name: .customLong("init"), help: "Recurrent initialisation, overriding the convention's: pytorch, keras, fan-in, orthogonal, identity.")
     var initialization: RecurrentInitialization?
     @Option(help: "Replace the cell of rnn100, lstm100 or gru100 (e.g. lstm-peephole, lstm-layernorm).") var cell: CellType?
@@ -147,7 +148,7 @@ struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Print a model's layers, output shapes and parameter counts (Keras-style).",
-        discussion: "--convention keras (one bias; GRU reset before the product) reproduces the seeds' Keras counts; "
+        discussion: "--convention keras1 (the seeds' TF 1.x Keras: one bias; GRU reset before the product) reproduces their counts; "
             + "--convention pytorch gives PyTorch's (two biases). --task layer counts a bare recurrent stack, e.g. "
             + "seed 002's LSTM: --task layer --cell lstm --input 200 --hidden 200."
     )
@@ -165,7 +166,7 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "Hidden units (default: the task's).") var hidden: Int?
     @Option(help: "Stacked layers (default: speech 3, lm 2, others 1).") var layers: Int?
     @Flag(help: "Bidirectional.") var bidirectional = false
-    @Option(help: "keras or pytorch.") var convention: SentimentModel.Convention = .keras
+    @Option(help: "Framework defaults: keras1 (TF 1.x Keras, the seeds'), keras (Keras 2+), pytorch or seed.") var convention: Convention = .keras1
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func validate() throws {
@@ -176,7 +177,7 @@ struct SummaryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bias: RecurrentBias = convention == .keras ? .single : .separate
+        let bias = convention.bias(for: cell)
         let s: ModelSummary
         switch task {
         case .sentiment: s = .sentiment(model, vocabularySize: vocab, maxlen: maxlen, convention: convention)
@@ -198,5 +199,5 @@ struct SummaryCommand: ParsableCommand {
 }
 
 extension SentimentModel.Kind: ExpressibleByArgument {}
-extension SentimentModel.Convention: ExpressibleByArgument {}
+extension Convention: ExpressibleByArgument {}
 extension Padding: ExpressibleByArgument {}

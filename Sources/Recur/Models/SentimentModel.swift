@@ -16,10 +16,6 @@ public final class SentimentModel: Layer {
         public var seedAccuracy: Double? { ["rnn1": 0.57, "lstm1": 0.75, "gru1": 0.71, "rnn100": 0.62][rawValue] }
     }
 
-    /// Keras (the seed's TF 1.x: one bias, GRU reset before the product, glorot/orthogonal)
-    /// or PyTorch (two biases, GRU reset after, U(±1/sqrt(H))).
-    public enum Convention: String, Sendable, CaseIterable, Codable { case keras, pytorch }
-
     public let kind: Kind
     public let embedding: Embedding
     public let recurrent: any RecurrentStack
@@ -33,38 +29,38 @@ public final class SentimentModel: Layer {
     ///   layer (e.g. `.identity`, `.orthogonal`).
     /// - cell: another cell for the 100-unit models' recurrent layer (e.g. `.lstmPeephole`),
     ///   with its own activations; the 1-unit models need their sigmoid cell.
-    public init(kind: Kind, vocabularySize: Int, embeddingSize: Int = 32, convention: Convention = .keras,
+    /// - convention: `.keras1` is the seed's TF 1.x Keras (one bias, GRU reset before the
+    ///   product, glorot/orthogonal, Keras' embedding and dense initialisers).
+    public init(kind: Kind, vocabularySize: Int, embeddingSize: Int = 32, convention: Convention = .keras1,
                 recurrentInitialization: RecurrentInitialization? = nil, cell: CellType? = nil, seed: UInt64) {
         precondition(cell == nil || kind.units == 100, "SentimentModel: a replacement cell needs a 100-unit model, got \(kind.rawValue)")
         self.kind = kind
         var rng = RandomGenerator(seed: seed)
         embedding = Embedding(vocabularySize: vocabularySize, dimension: embeddingSize, rng: &rng)
-        let keras = convention == .keras
+        let keras = convention == .keras || convention == .keras1
         if keras { rng.fillUniform(embedding.weight.value, -0.05, 0.05) }  // Keras' embeddings_initializer
         let units = kind.units, act: Activation = units == 1 ? .sigmoid : .tanh
-        let bias: RecurrentBias = keras ? .single : .separate
-        let initialization = recurrentInitialization ?? (keras ? .keras : .pytorch)
+        let initialization = recurrentInitialization ?? convention.initialization
         let layerSeed = rng.next()
         switch cell ?? kind.cell {
         case let other where cell != nil:
-            recurrent = other.makeLayer(inputSize: embeddingSize, hiddenSize: units, bias: bias, initialization: initialization, seed: layerSeed)
+            recurrent = other.makeLayer(inputSize: embeddingSize, hiddenSize: units, bias: convention.bias(for: other),
+                                        initialization: initialization, seed: layerSeed)
         case .lstm:
-            recurrent = LSTM(inputSize: embeddingSize, hiddenSize: units, bias: bias, activation: act, initialization: initialization, seed: layerSeed)
+            recurrent = LSTM(inputSize: embeddingSize, hiddenSize: units, bias: convention.bias(for: .lstm), activation: act,
+                             initialization: initialization, seed: layerSeed)
         case .gru:
-            recurrent = GRU(inputSize: embeddingSize, hiddenSize: units, bias: bias, resetAfter: !keras, activation: act,
+            recurrent = GRU(inputSize: embeddingSize, hiddenSize: units, bias: convention.bias(for: .gru), resetAfter: convention.gruResetAfter, activation: act,
                             initialization: initialization, seed: layerSeed)
         default:
-            recurrent = RNN(inputSize: embeddingSize, hiddenSize: units, activation: act, bias: bias, initialization: initialization, seed: layerSeed)
+            recurrent = RNN(inputSize: embeddingSize, hiddenSize: units, activation: act, bias: convention.bias(for: .rnn),
+                            initialization: initialization, seed: layerSeed)
         }
         dense = kind == .gru100 ? Linear(inputSize: 100, outputSize: 100, rng: &rng) : nil
         head = units == 100 ? Linear(inputSize: 100, outputSize: 1, rng: &rng) : nil
+        if let d = dense { convention.initialize(d, rng: &rng) }
         if keras {
-            if let d = dense {
-                let limit = (6 / Float(200)).squareRoot()
-                rng.fillUniform(d.weight.value, -limit, limit)
-                d.bias?.value.zero()
-            }
-            if let h = head {  // kernel_initializer='normal': N(0, 0.05)
+            if let h = head {  // seed 004's kernel_initializer='normal': N(0, 0.05)
                 rng.fillNormal(h.weight.value, std: 0.05)
                 h.bias?.value.zero()
             }

@@ -23,29 +23,6 @@ public struct ForecastExperiment: Sendable {
         }
     }
 
-    public enum Initialization: String, Sendable, CaseIterable, Codable {
-        /// Keras defaults (the seed's framework): glorot-uniform kernels, orthogonal recurrent
-        /// kernels, zero biases (one bias for SimpleRNN/LSTM, forget bias 1; GRU reset_after
-        /// with two), glorot-uniform Dense.
-        case keras
-        /// PyTorch defaults.
-        case pytorch
-        /// PyTorch's with orthogonal recurrent weights.
-        case orthogonal
-        /// IRNN (Le et al. 2015): identity recurrent weights, N(0, 0.001²) input weights, zero
-        /// biases; meant for the relu SimpleRNN (the seed's activation).
-        case identity
-
-        var recurrent: RecurrentInitialization {
-            switch self {
-            case .keras: return .keras
-            case .pytorch: return .pytorch
-            case .orthogonal: return .orthogonal
-            case .identity: return .identity
-            }
-        }
-    }
-
     public var series: TimeSeries = .sine
     public var window = 10
     public var trainFraction = 0.8
@@ -63,7 +40,11 @@ public struct ForecastExperiment: Sendable {
     public var l2: Float = 0
     public var inputDropout: Float = 0
     public var recurrentDropout: Float = 0
-    public var initialization: Initialization = .keras
+    /// Keras' defaults (seed 003's framework) or another's.
+    public var convention: Convention = .keras
+    /// Overrides the convention's recurrent initialisation (e.g. `.identity`, IRNN, for the
+    /// relu SimpleRNN).
+    public var initialization: RecurrentInitialization? = nil
     /// The LSTM's projection size (PyTorch `proj_size`); 0: none.
     public var projectionSize = 0
     public var seed: UInt64 = 42
@@ -93,7 +74,8 @@ public struct ForecastExperiment: Sendable {
             ("cell", .string(cell.rawValue)), ("units", JSON(units)), ("activation", .string(activation.rawValue)),
             ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("optimizer", .string(optimizer.rawValue)),
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("l2", JSON(l2)), ("input_dropout", JSON(inputDropout)),
-            ("recurrent_dropout", JSON(recurrentDropout)), ("init", .string(initialization.rawValue)),
+            ("recurrent_dropout", JSON(recurrentDropout)), ("convention", .string(convention.rawValue)),
+            ("init", .string((initialization ?? convention.initialization).rawValue)),
             ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
         ] + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
           + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
@@ -147,8 +129,7 @@ public struct ForecastExperiment: Sendable {
         case (.lstmLayerNorm, .tanh): cellType = .lstmLayerNorm
         default: return nil
         }
-        let single = initialization == .keras && cell != .gru
-        return ModelConfig(sequence: cellType, inputSize: 1, hiddenSize: units, outputSize: 1, bias: single ? .single : .separate,
+        return ModelConfig(sequence: cellType, inputSize: 1, hiddenSize: units, outputSize: 1, bias: convention.bias(for: cellType),
                            projectionSize: projectionSize)
     }
 
@@ -168,30 +149,26 @@ public struct ForecastExperiment: Sendable {
                 jordan = JordanRNN(inputSize: 1, hiddenSize: e.units, outputSize: 1, activation: e.activation, seed: seed)
                 return
             }
-            let keras = e.initialization == .keras
+            let c = e.convention, initialization = e.initialization ?? c.initialization
             let layer: any RecurrentStack
             switch e.cell {
             case .lstm:
-                layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate, activation: e.activation,
-                             projectionSize: e.projectionSize, initialization: e.initialization.recurrent, seed: seed)
+                layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: .lstm), activation: e.activation,
+                             projectionSize: e.projectionSize, initialization: initialization, seed: seed)
             case .gru:
-                layer = GRU(inputSize: 1, hiddenSize: e.units, activation: e.activation, initialization: e.initialization.recurrent, seed: seed)
+                layer = GRU(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: .gru), resetAfter: c.gruResetAfter,
+                            activation: e.activation, initialization: initialization, seed: seed)
             case .lstmPeephole, .lstmLayerNorm:
-                layer = (e.cell == .lstmPeephole ? CellType.lstmPeephole : .lstmLayerNorm)
-                    .makeLayer(inputSize: 1, hiddenSize: e.units, bias: keras ? .single : .separate,
-                               initialization: e.initialization.recurrent, seed: seed)
+                let cell = e.cell == .lstmPeephole ? CellType.lstmPeephole : .lstmLayerNorm
+                layer = cell.makeLayer(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: cell), initialization: initialization, seed: seed)
             default:
-                layer = RNN(inputSize: 1, hiddenSize: e.units, activation: e.activation, bias: keras ? .single : .separate,
-                            initialization: e.initialization.recurrent, seed: seed)
+                layer = RNN(inputSize: 1, hiddenSize: e.units, activation: e.activation, bias: c.bias(for: .rnn),
+                            initialization: initialization, seed: seed)
             }
             layer.inputDropout = e.inputDropout
             layer.recurrentDropout = e.recurrentDropout
             let model = SequenceModel(recurrent: layer, outputs: 1, rng: &rng)
-            if keras {  // Dense: glorot-uniform kernel, zero bias
-                let limit = (6 / Float(model.head.inputSize + 1)).squareRoot()
-                rng.fillUniform(model.head.weight.value, -limit, limit)
-                model.head.bias?.value.zero()
-            }
+            c.initialize(model.head, rng: &rng)
             sequence = model
             jordan = nil
         }
@@ -284,7 +261,7 @@ public struct ForecastExperiment: Sendable {
         var rng = RandomGenerator(seed: seed)
         let model = Model(self, rng: &rng)
         let opt: any Optimizer = optimizer == .adam
-            ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: initialization == .keras ? 1e-7 : 1e-8)
+            ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: convention.adamEpsilon)
             : optimizer.make(model.parameters, learningRate: learningRate)
         let task = Task(model: model, inputs: inputs, targets: targets, trainCount: trainCount, validRange: validRange, batchSize: batchSize)
         var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,

@@ -4,28 +4,6 @@ import Foundation
 /// Seed 001: can a recurrent network remember the first digit of a palindrome until the end?
 /// Trains a `SequenceModel` on fresh random batches and tests on fresh batches.
 public struct PalindromeExperiment: Sendable {
-    public enum Initialization: String, Sendable, CaseIterable, Codable {
-        /// Seed 001's: W_ih U(±1/sqrt(input_dim)), W_hh and head U(±1/sqrt(H)), zero biases,
-        /// one bias per gate (as its from-scratch cells).
-        case seed
-        /// PyTorch's `nn.RNN/LSTM/GRU` + `nn.Linear` defaults.
-        case pytorch
-        /// PyTorch's, with orthogonal recurrent weights.
-        case orthogonal
-        /// IRNN (Le et al. 2015; seed 003's remedy for vanishing gradients, meant for rnn-relu):
-        /// identity recurrent weights, input weights N(0, 0.001²), zero biases; PyTorch's head.
-        case identity
-
-        var recurrent: RecurrentInitialization {
-            switch self {
-            case .seed: return .fanIn
-            case .pytorch: return .pytorch
-            case .orthogonal: return .orthogonal
-            case .identity: return .identity
-            }
-        }
-    }
-
     public var cell: CellType = .lstm
     /// Input digits N (the palindrome has N + 1).
     public var length = 10
@@ -38,7 +16,11 @@ public struct PalindromeExperiment: Sendable {
     public var merge: BidirectionalMerge = .concat
     public var dropout: Float = 0
     public var encoding: PalindromeDataset.Encoding = .scalar
-    public var initialization: Initialization = .seed
+    /// Seed 001's defaults (one bias, fan-in initialisation, the head U(±1/√H)) or another
+    /// framework's.
+    public var convention: Convention = .seed
+    /// Overrides the convention's recurrent initialisation (e.g. `.identity`, IRNN; `.orthogonal`).
+    public var initialization: RecurrentInitialization? = nil
     public var optimizer: OptimizerKind = .adam
     public var learningRate: Float = 1e-3
     /// Global gradient-norm limit; 0 disables clipping.
@@ -75,7 +57,8 @@ public struct PalindromeExperiment: Sendable {
             ("task", "palindrome"), ("cell", .string(cell.rawValue)), ("length", JSON(length)),
             ("hidden", JSON(hidden)), ("layers", JSON(layers)), ("bidirectional", .bool(bidirectional)),
             ("dropout", JSON(dropout)), ("encoding", .string(encoding.rawValue)),
-            ("init", .string(initialization.rawValue)), ("optimizer", .string(optimizer.rawValue)),
+            ("convention", .string(convention.rawValue)), ("init", .string((initialization ?? convention.initialization).rawValue)),
+            ("optimizer", .string(optimizer.rawValue)),
             ("lr", JSON(learningRate)), ("lr_step", lrStep.map { JSON($0) } ?? .null), ("lr_gamma", JSON(lrGamma)),
             ("clip", JSON(clip)), ("batch_size", JSON(batchSize)), ("steps", JSON(steps)),
             ("seed", JSON(Int(seed))), ("test_batches", JSON(testBatches)), ("threads", JSON(BLAS.threads)),
@@ -230,14 +213,10 @@ public struct PalindromeExperiment: Sendable {
         let initSeed = initRNG.next()
         let recurrent = cell.makeLayer(inputSize: inputSize, hiddenSize: hidden, layers: layers,
                                        bidirectional: bidirectional, dropout: dropout,
-                                       bias: initialization == .seed ? .single : .separate, projectionSize: projectionSize,
-                                       initialization: initialization.recurrent, merge: merge, seed: initSeed)
+                                       bias: convention.bias(for: cell), projectionSize: projectionSize,
+                                       initialization: initialization ?? convention.initialization, merge: merge, seed: initSeed)
         let model = SequenceModel(recurrent: recurrent, outputs: 10, rng: &initRNG)
-        if initialization == .seed {
-            let k = 1 / Float(recurrent.outputWidth).squareRoot()
-            initRNG.fillUniform(model.head.weight.value, -k, k)
-            model.head.bias!.value.zero()
-        }
+        convention.initialize(model.head, rng: &initRNG)
         return (model, recurrent)
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// binary cross-entropy, Adam 1e-3, batch 64, 3 epochs, reviews cut or padded to 500 tokens.
 public struct SentimentExperiment: Sendable {
     public var model: SentimentModel.Kind = .lstm1
-    public var convention: SentimentModel.Convention = .keras
+    /// The seed's TF 1.x Keras by default.
+    public var convention: Convention = .keras1
     /// Overrides the convention's recurrent initialisation; nil: the convention's.
     public var recurrentInitialization: RecurrentInitialization? = nil
     /// Replaces the 100-unit models' cell; nil: the model's own.
@@ -161,7 +162,7 @@ public struct SentimentExperiment: Sendable {
         var rng = RandomGenerator(seed: seed)
         let net = SentimentModel(kind: model, vocabularySize: vocabularySize, convention: convention,
                                  recurrentInitialization: recurrentInitialization, cell: cell, seed: rng.next())
-        let adam = Adam(parameters: net.parameters, learningRate: learningRate, epsilon: convention == .keras ? 1e-7 : 1e-8)
+        let adam = Adam(parameters: net.parameters, learningRate: learningRate, epsilon: convention.adamEpsilon)
         let task = Task(self, model: net, train: trainData, valid: validData)
         var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
                                       selection: .init("valid_accuracy", higherIsBetter: true), learningRate: learningRate)

@@ -35,7 +35,7 @@ public struct ModelSummary: Sendable {
     }
 
     /// Seed 004's models.
-    public static func sentiment(_ kind: SentimentModel.Kind, vocabularySize: Int, maxlen: Int, convention: SentimentModel.Convention) -> ModelSummary {
+    public static func sentiment(_ kind: SentimentModel.Kind, vocabularySize: Int, maxlen: Int, convention: Convention) -> ModelSummary {
         let m = SentimentModel(kind: kind, vocabularySize: vocabularySize, convention: convention, seed: 0)
         var s = ModelSummary()
         s.add("embedding", "Embedding", [nil, maxlen, 32], m.embedding.parameterCount)
