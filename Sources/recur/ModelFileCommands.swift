@@ -62,37 +62,71 @@ struct InitCommand: ParsableCommand {
     }
 }
 
-/// `recur infer`: a sequence model's outputs for a batch stored as safetensors.
+/// `recur infer`: a model's outputs for a batch stored as safetensors.
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Run a sequence model on tensor 'x' [T, B, input_size] (time-major, as nn.LSTM) and save its outputs.",
-        discussion: "Writes 'output' [T, B, D*H], 'h_n' [L*D, B, H], 'c_n' (LSTM) and 'logits' [B, output_size], the head applied to the top layer's final states."
+        abstract: "Run a model file on a batch: 'x' [T, B, input_size] for sequence models, 'ids' [T, B] for language and sentiment models (time-major, as nn.LSTM), with optional 'lengths' [B].",
+        discussion: "Sequence models write 'output' [T, B, D*H], 'h_n' [L*D, B, H], 'c_n' (LSTM) and 'logits' [B, output_size]; language models 'logits' [T, B, vocabulary]; sentiment models 'output' [B] (a probability for the 1-unit models, a logit for the 100-unit ones)."
     )
 
     @Option(help: "Recur model file (or PyTorch weights with --config).") var checkpoint: String
     @Option(help: "Model configuration JSON, for files without Recur metadata.") var config: String?
-    @Option(help: "safetensors file with tensor 'x'.") var input: String
+    @Option(help: "safetensors file with tensor 'x' or 'ids' (and optionally 'lengths').") var input: String
     @Option(help: "Output safetensors file.") var output: String
 
     func run() throws {
         let (cfg, layer, _) = try Checkpoint.loadModel(checkpoint, config: try config.map(ModelConfig.load))
-        guard let model = layer as? SequenceModel else {
-            throw RecurError("\(checkpoint) holds a \(cfg.task.rawValue) model; infer runs sequence models", fix: "use recur generate for language models")
-        }
         let file = try Safetensors(contentsOf: URL(fileURLWithPath: input))
-        guard let x = file["x"] else { throw RecurError("\(input) has no tensor 'x'", fix: "save the batch as {'x': tensor of shape [T, B, \(cfg.inputSize!)]}") }
-        guard x.rank == 3, x.shape[2] == cfg.inputSize, x.shape[0] > 0, x.shape[1] > 0 else {
-            throw RecurError("\(input): 'x' has shape \(x.shape), the model needs [T, B, \(cfg.inputSize!)]", fix: "save x time-major: [steps, batch, features]")
-        }
-        model.training = false
-        let (r, logits) = model.run(x)
         var out = Safetensors()
-        out["output"] = r.output
-        out["h_n"] = r.state.h
-        if let c = r.state.c { out["c_n"] = c }
-        out["logits"] = logits
+        switch layer {
+        case let model as SequenceModel:
+            guard let x = file["x"] else { throw RecurError("\(input) has no tensor 'x'", fix: "save the batch as {'x': tensor of shape [T, B, \(cfg.inputSize!)]}") }
+            guard x.rank == 3, x.shape[2] == cfg.inputSize, x.shape[0] > 0, x.shape[1] > 0 else {
+                throw RecurError("\(input): 'x' has shape \(x.shape), the model needs [T, B, \(cfg.inputSize!)]", fix: "save x time-major: [steps, batch, features]")
+            }
+            model.training = false
+            let (r, logits) = model.run(x, lengths: try lengths(file, steps: x.shape[0], batch: x.shape[1]))
+            out["output"] = r.output
+            out["h_n"] = r.state.h
+            if let c = r.state.c { out["c_n"] = c }
+            out["logits"] = logits
+        case let model as LanguageModel:
+            let (ids, T, B) = try tokens(file, vocabulary: model.vocabularySize)
+            guard file["lengths"] == nil else { throw RecurError("\(input): a language model reads every step; 'lengths' is for sequence and sentiment models", fix: "remove 'lengths'") }
+            model.training = false
+            var state = model.zeroState(batch: B)
+            out["logits"] = model(ids, steps: T, batch: B, state: &state).copy().reshaped([T, B, model.vocabularySize])
+        case let model as SentimentModel:
+            let (ids, T, B) = try tokens(file, vocabulary: cfg.vocabularySize!)
+            model.training = false
+            out["output"] = model(ids, steps: T, batch: B, lengths: try lengths(file, steps: T, batch: B)).copy()
+        default:
+            throw RecurError("\(checkpoint) holds a \(cfg.task.rawValue) model, which infer does not run", fix: "give a sequence, language or sentiment model file")
+        }
         try out.write(to: URL(fileURLWithPath: output))
         print("wrote \(output): " + out.names.map { "\($0) \(out[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    /// 'ids' [T, B]: whole numbers in 0..<vocabulary.
+    func tokens(_ file: Safetensors, vocabulary: Int) throws -> (ids: [Int32], steps: Int, batch: Int) {
+        guard let t = file["ids"], t.rank == 2, t.shape[0] > 0, t.shape[1] > 0 else {
+            throw RecurError("\(input) has no tensor 'ids' of shape [T, B]", fix: "save the token ids time-major as {'ids': tensor of shape [steps, batch]}")
+        }
+        let values = t.scalars
+        if let bad = values.firstIndex(where: { $0 != $0.rounded() || $0 < 0 || $0 >= Float(vocabulary) }) {
+            throw RecurError("\(input): ids[\(bad / t.shape[1])][\(bad % t.shape[1])] is \(values[bad]), not a token id below \(vocabulary)",
+                             fix: "use the ids of the model's vocabulary (0..<\(vocabulary))")
+        }
+        return (values.map { Int32($0) }, t.shape[0], t.shape[1])
+    }
+
+    /// Optional 'lengths' [B]: whole numbers in 1...T.
+    func lengths(_ file: Safetensors, steps: Int, batch: Int) throws -> [Int]? {
+        guard let t = file["lengths"] else { return nil }
+        guard t.rank == 1, t.shape[0] == batch, t.scalars.allSatisfy({ $0 == $0.rounded() && $0 >= 1 && $0 <= Float(steps) }) else {
+            throw RecurError("\(input): 'lengths' must be [\(batch)] whole numbers in 1...\(steps), got shape \(t.shape)", fix: "give each sequence's length in steps")
+        }
+        return t.scalars.map { Int($0) }
     }
 }

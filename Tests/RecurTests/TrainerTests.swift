@@ -200,3 +200,41 @@ func expectSameResults(_ a: String, _ b: String, sourceLocation: SourceLocation 
         #expect(resumed.history.map(\.step) == [4, 8, 12] && resumed.history.map(\.loss) == whole.history.map(\.loss))
     }
 }
+
+@Suite struct ModelFileTests {
+    /// `recur sentiment --save` writes a model file: `recur infer` runs it with lengths and
+    /// gives the model's own outputs; `recur export` takes a 100-unit LSTM and refuses the
+    /// 1-unit models (sigmoid activations), saying why.
+    @Test func sentimentModelFileRunsInInfer() throws {
+        let dir = temporaryFolder()
+        func train(_ model: String) throws -> String {
+            let f = dir.appendingPathComponent("\(model).safetensors").path
+            let r = try RecurProcess.run(["sentiment", "--synthetic", "100", "--model", model, "--maxlen", "30", "--epochs", "1", "--save", f, "--quiet"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return TrainingCheckpoint.bestPath(f)
+        }
+        let best = try train("lstm100")
+        let (cfg, layer, _) = try Checkpoint.loadModel(best)
+        #expect(cfg.task == .sentiment && cfg.sentimentModel == .lstm100 && cfg.convention == .keras1)
+        let model = try #require(layer as? SentimentModel)
+        model.training = false
+        let (T, B, lengths) = (12, 3, [12, 5, 9])
+        let ids = (0..<(T * B)).map { Int32(4 + $0 % 50) }
+        var input = Safetensors()
+        input["ids"] = Tensor(ids.map(Float.init), shape: [T, B])
+        input["lengths"] = Tensor(lengths.map(Float.init), shape: [B])
+        let inPath = dir.appendingPathComponent("in.safetensors").path, outPath = dir.appendingPathComponent("out.safetensors").path
+        try input.write(to: URL(fileURLWithPath: inPath))
+        let r = try RecurProcess.run(["infer", "--checkpoint", best, "--input", inPath, "--output", outPath])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try Safetensors(contentsOf: URL(fileURLWithPath: outPath))
+        #expect(out["output"]?.scalars == model(ids, steps: T, batch: B, lengths: lengths).scalars)
+        #expect(try RecurProcess.run(["export", "--checkpoint", best, dir.appendingPathComponent("w.safetensors").path]).status == 0)
+        let refused = try RecurProcess.run(["export", "--checkpoint", try train("gru1"), dir.appendingPathComponent("g.safetensors").path])
+        #expect(refused.status != 0 && refused.stderr.contains("sigmoid"), "\(refused.stderr)")
+        input["ids"] = Tensor([Float](repeating: 5000, count: T * B), shape: [T, B])
+        try input.write(to: URL(fileURLWithPath: inPath))
+        let bad = try RecurProcess.run(["infer", "--checkpoint", best, "--input", inPath, "--output", outPath])
+        #expect(bad.status != 0 && bad.stderr.contains("not a token id below 2000"), "\(bad.stderr)")
+    }
+}

@@ -101,6 +101,16 @@ extension Checkpoint {
             throw RecurError("\(path) holds a \(cfg.cell.rawValue) model, and PyTorch has no nn module for that cell, so load_state_dict has nothing to load into",
                              fix: "read the tensors with safetensors and write the cell in PyTorch (docs/cells.md gives its equations and tensor names)")
         }
+        if cfg.task == .sentiment, let kind = cfg.sentimentModel {
+            guard kind.units == 100 else {
+                throw RecurError("\(path) holds \(kind.rawValue), whose single unit runs with sigmoid activations (it is the output), which no PyTorch nn module computes",
+                                 fix: "read the tensors with safetensors and write the layer in PyTorch, or train a 100-unit model")
+            }
+            guard cfg.cell != .gru || (cfg.convention ?? .keras1).gruResetAfter else {
+                throw RecurError("\(path) holds a GRU that resets before the recurrent product (TF 1.x Keras), and nn.GRU resets after it",
+                                 fix: "train with --convention keras or pytorch for a GRU that nn.GRU can load")
+            }
+        }
         guard cfg.merge == .concat else {
             throw RecurError("\(path) merges its two directions by '\(cfg.merge.rawValue)', and PyTorch's bidirectional nn.LSTM/GRU/RNN only concatenates them, so the exported model would compute something else",
                              fix: "train with the default merge (concat), or apply the \(cfg.merge.rawValue) to the two halves of the output yourself after loading")

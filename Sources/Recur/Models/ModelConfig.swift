@@ -13,7 +13,7 @@ import Foundation
 /// the `model` metadata entry; `recur import` reads it from a file next to PyTorch weights.
 public struct ModelConfig: Codable, Equatable, Sendable {
     public enum Task: String, Codable, Sendable, CaseIterable {
-        case sequence, languageModel = "language-model"
+        case sequence, languageModel = "language-model", sentiment
     }
 
     public var task: Task
@@ -38,12 +38,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// How a bidirectional sequence model merges its top layer's directions (Keras'
     /// `merge_mode`); stored only when not `concat`.
     public var merge: BidirectionalMerge
+    /// sentiment: which of seed 004's models (`SentimentModel.Kind`) and the framework
+    /// defaults it was built with; `cell` is its recurrent cell.
+    public var sentimentModel: SentimentModel.Kind?
+    public var convention: Convention?
 
     enum CodingKeys: String, CodingKey {
         case task, cell, layers, bidirectional, tied, bias
         case projectionSize = "proj_size", initialization = "init", merge
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
+        case sentimentModel = "model", convention
     }
 
     public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
@@ -68,6 +73,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         merge = .concat
     }
 
+    public init(sentiment kind: SentimentModel.Kind, cell: CellType? = nil, vocabularySize: Int, embeddingSize: Int = 32,
+                convention: Convention) {
+        (task, self.cell, self.vocabularySize, self.embeddingSize, hiddenSize, layers) =
+            (.sentiment, cell ?? kind.cell, vocabularySize, embeddingSize, kind.units, 1)
+        (bidirectional, tied, projectionSize, merge) = (false, false, 0, .concat)
+        bias = convention.bias(for: cell ?? kind.cell)
+        (sentimentModel, self.convention) = (kind, convention)
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         task = try c.decode(Task.self, forKey: .task)
@@ -84,6 +98,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0
         initialization = try c.decodeIfPresent(RecurrentInitialization.self, forKey: .initialization)
         merge = try c.decodeIfPresent(BidirectionalMerge.self, forKey: .merge) ?? .concat
+        sentimentModel = try c.decodeIfPresent(SentimentModel.Kind.self, forKey: .sentimentModel)
+        convention = try c.decodeIfPresent(Convention.self, forKey: .convention)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -102,6 +118,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if projectionSize != 0 { try c.encode(projectionSize, forKey: .projectionSize) }
         try c.encodeIfPresent(initialization, forKey: .initialization)
         if merge != .concat { try c.encode(merge, forKey: .merge) }
+        try c.encodeIfPresent(sentimentModel, forKey: .sentimentModel)
+        try c.encodeIfPresent(convention, forKey: .convention)
     }
 
     /// Parses and checks a configuration; errors name `source` and the field.
@@ -159,6 +177,16 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .sequence:
             try need(inputSize, "input_size")
             try need(outputSize, "output_size")
+        case .sentiment:
+            guard let kind = sentimentModel else {
+                throw RecurError("\(source): a sentiment model needs 'model'", fix: "add \"model\": one of " + SentimentModel.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            try need(vocabularySize, "vocabulary_size")
+            try need(embeddingSize, "embedding_size")
+            guard hiddenSize == kind.units, layers == 1, !bidirectional, cell == kind.cell || kind.units == 100 else {
+                throw RecurError("\(source): \(kind.rawValue) is one \(kind.units)-unit layer of \(kind.cell.rawValue) (another cell only for the 100-unit models)",
+                                 fix: "set hidden_size \(kind.units), layers 1, bidirectional false")
+            }
         case .languageModel:
             guard bias == .separate else { throw RecurError("\(source): language models use separate biases", fix: "remove \"bias\"") }
             try need(vocabularySize, "vocabulary_size")
@@ -189,6 +217,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .languageModel:
             return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
                                  hiddenSize: hiddenSize, layers: layers, dropout: 0, tied: tied, projectionSize: projectionSize, seed: seed)
+        case .sentiment:
+            let kind = sentimentModel!
+            return SentimentModel(kind: kind, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
+                                  convention: convention ?? .keras1, recurrentInitialization: initialization,
+                                  cell: cell == kind.cell ? nil : cell, seed: seed)
         }
     }
 }

@@ -170,7 +170,8 @@ public struct SentimentExperiment: Sendable {
         let trainer = Trainer(task: task, optimizer: adam, options: options, shuffle: rng)
         trainer.report(to: progress, run: run)
         var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-sentiment-1",
-                                        identity: TrainingCheckpoint.identity(config), architecture: nil)
+                                        identity: TrainingCheckpoint.identity(config),
+                                        architecture: ModelConfig(sentiment: model, cell: cell, vocabularySize: vocabularySize, convention: convention))
         let words = vocabulary.ids.sorted { $0.value < $1.value }.map(\.key)
         (checkpoint.extra, checkpoint.mustMatch) = (["vocabulary": JSON.array(words.map { .string($0) }).serialized()], ["vocabulary"])
         let trained = try trainer.fit(checkpoint: checkpoint)
