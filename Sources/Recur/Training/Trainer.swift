@@ -310,7 +310,7 @@ public final class Trainer<Task: TrainingTask> {
     /// evaluation points) is reported, but the checkpoint keeps the state from before it, so
     /// that resuming continues as a longer run would have, and the best file is not touched.
     func evaluatePoint(gradientNorm norm: Double?, scheduled: Bool, checkpoint: CheckpointSpec?) throws {
-        let before = state
+        let before = scheduled ? nil : state  // only an off-schedule point saves the earlier state
         var metrics = trainMetrics()
         metrics.append(("lr", Double(optimizer.learningRate)))
         if let norm { metrics.append(("grad_norm", norm)) }
@@ -343,7 +343,7 @@ public final class Trainer<Task: TrainingTask> {
         if let c = checkpoint {
             if scheduled {
                 try save(c, best: improved)
-            } else {
+            } else if let before {
                 let after = state
                 state = before
                 try save(c, best: false)

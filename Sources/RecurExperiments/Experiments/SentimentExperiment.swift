@@ -115,9 +115,13 @@ public struct SentimentExperiment: Sendable {
     static func score(_ net: SentimentModel, _ out: Tensor, _ labels: [Float]) -> (loss: Double, correct: Int) {
         let loss = net.outputsProbability ? BinaryCrossEntropy()(out, targets: labels).value
             : BinaryCrossEntropyWithLogits()(out, targets: labels).value
+        return (Double(loss), correct(net, out, labels))
+    }
+
+    /// Outputs on the right side of the decision threshold (0.5 for probabilities, 0 for logits).
+    static func correct(_ net: SentimentModel, _ out: Tensor, _ labels: [Float]) -> Int {
         let threshold: Float = net.outputsProbability ? 0.5 : 0
-        let correct = zip(out.scalars, labels).filter { ($0 > threshold) == ($1 > 0.5) }.count
-        return (Double(loss), correct)
+        return zip(out.scalars, labels).filter { ($0 > threshold) == ($1 > 0.5) }.count
     }
 
     /// The trainer's view: shuffled epochs (or length buckets) over the encoded reviews,
@@ -127,6 +131,7 @@ public struct SentimentExperiment: Sendable {
         let batches: BatchSource
         let experiment: SentimentExperiment
         let train: Encoded, valid: Encoded
+        let probabilityLoss = BinaryCrossEntropy(), logitLoss = BinaryCrossEntropyWithLogits()
 
         init(_ e: SentimentExperiment, model: SentimentModel, train: Encoded, valid: Encoded) {
             (experiment, self.model, self.train, self.valid) = (e, model, train, valid)
@@ -136,9 +141,8 @@ public struct SentimentExperiment: Sendable {
         func trainStep(_ batch: TrainingBatch) -> StepLoss {
             let b = experiment.batch(train, batch.rows)
             let out = model(b.ids, steps: b.steps, batch: batch.rows.count, lengths: b.lengths)
-            let loss = model.outputsProbability ? BinaryCrossEntropy()(out, targets: b.labels)
-                : BinaryCrossEntropyWithLogits()(out, targets: b.labels)
-            let correct = SentimentExperiment.score(model, out, b.labels).correct
+            let loss = model.outputsProbability ? probabilityLoss(out, targets: b.labels) : logitLoss(out, targets: b.labels)
+            let correct = SentimentExperiment.correct(model, out, b.labels)
             model.backward(loss.gradient)
             return StepLoss(loss: Double(loss.value), weight: batch.rows.count, correct: correct)
         }
