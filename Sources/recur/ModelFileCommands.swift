@@ -8,7 +8,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a checkpoint's weights for PyTorch (safetensors.torch.load_file + load_state_dict).",
-        discussion: "Drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight). See docs/interop.md."
+        discussion: "Drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight). Where no stock nn module computes the model (peephole or layer-norm LSTM, Jordan network, relu LSTM, reset-before GRU, ...), a note on stderr says so. See docs/interop.md."
     )
 
     enum Target: String, ExpressibleByArgument { case pytorch }
@@ -18,8 +18,9 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "Output .safetensors file.") var output: String
 
     func run() throws {
-        let names = try Checkpoint.exportWeights(from: checkpoint, to: output)
+        let (names, caveat) = try Checkpoint.exportWeights(from: checkpoint, to: output)
         print("wrote \(output): \(names.count) tensors (\(names.joined(separator: ", ")))")
+        if let caveat { FileHandle.standardError.write(Data("note: \(caveat)\n".utf8)) }
     }
 }
 
@@ -66,8 +67,8 @@ struct InitCommand: ParsableCommand {
 struct InferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
-        abstract: "Run a model file on a batch: 'x' [T, B, input_size] for sequence models, 'ids' [T, B] for language and sentiment models (time-major, as nn.LSTM), with optional 'lengths' [B].",
-        discussion: "Sequence models write 'output' [T, B, D*H], 'h_n' [L*D, B, H], 'c_n' (LSTM) and 'logits' [B, output_size]; language models 'logits' [T, B, vocabulary]; sentiment models 'output' [B] (a probability for the 1-unit models, a logit for the 100-unit ones)."
+        abstract: "Run a model file on a batch: 'x' [T, B, input_size] for sequence models and Jordan networks, 'ids' [T, B] for language and sentiment models (time-major, as nn.LSTM), with optional 'lengths' [B].",
+        discussion: "Sequence models write 'output' [T, B, D*H], 'h_n' [L*D, B, H], 'c_n' (LSTM) and 'logits' [B, output_size]; Jordan networks 'output' [T, B, D*output_size] (a forecaster's forecast is the last step); language models 'logits' [T, B, vocabulary]; sentiment models 'output' [B] (a probability for the 1-unit models, a logit for the 100-unit ones)."
     )
 
     @Option(help: "Recur model file (or PyTorch weights with --config).") var checkpoint: String
@@ -81,16 +82,17 @@ struct InferCommand: ParsableCommand {
         var out = Safetensors()
         switch layer {
         case let model as SequenceModel:
-            guard let x = file["x"] else { throw RecurError("\(input) has no tensor 'x'", fix: "save the batch as {'x': tensor of shape [T, B, \(cfg.inputSize!)]}") }
-            guard x.rank == 3, x.shape[2] == cfg.inputSize, x.shape[0] > 0, x.shape[1] > 0 else {
-                throw RecurError("\(input): 'x' has shape \(x.shape), the model needs [T, B, \(cfg.inputSize!)]", fix: "save x time-major: [steps, batch, features]")
-            }
+            let x = try features(file, size: cfg.inputSize!)
             model.training = false
             let (r, logits) = model.run(x, lengths: try lengths(file, steps: x.shape[0], batch: x.shape[1]))
             out["output"] = r.output
             out["h_n"] = r.state.h
             if let c = r.state.c { out["c_n"] = c }
             out["logits"] = logits
+        case let model as JordanRNN:
+            let x = try features(file, size: cfg.inputSize!)
+            model.training = false
+            out["output"] = model(x, lengths: try lengths(file, steps: x.shape[0], batch: x.shape[1]), initialState: nil).output
         case let model as LanguageModel:
             let (ids, T, B) = try tokens(file, vocabulary: model.vocabularySize)
             guard file["lengths"] == nil else { throw RecurError("\(input): a language model reads every step; 'lengths' is for sequence and sentiment models", fix: "remove 'lengths'") }
@@ -102,10 +104,19 @@ struct InferCommand: ParsableCommand {
             model.training = false
             out["output"] = model(ids, steps: T, batch: B, lengths: try lengths(file, steps: T, batch: B)).copy()
         default:
-            throw RecurError("\(checkpoint) holds a \(cfg.task.rawValue) model, which infer does not run", fix: "give a sequence, language or sentiment model file")
+            throw RecurError("\(checkpoint) holds a \(cfg.task.rawValue) model, which infer does not run", fix: "give a sequence, Jordan, language or sentiment model file")
         }
         try out.write(to: URL(fileURLWithPath: output))
         print("wrote \(output): " + out.names.map { "\($0) \(out[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    /// 'x' [T, B, size], time-major.
+    func features(_ file: Safetensors, size: Int) throws -> Tensor {
+        guard let x = file["x"] else { throw RecurError("\(input) has no tensor 'x'", fix: "save the batch as {'x': tensor of shape [T, B, \(size)]}") }
+        guard x.rank == 3, x.shape[2] == size, x.shape[0] > 0, x.shape[1] > 0 else {
+            throw RecurError("\(input): 'x' has shape \(x.shape), the model needs [T, B, \(size)]", fix: "save x time-major: [steps, batch, features]")
+        }
+        return x
     }
 
     /// 'ids' [T, B]: whole numbers in 0..<vocabulary.

@@ -89,7 +89,7 @@ import Testing
         #expect(resumed.testAccuracy == whole.testAccuracy && resumed.testLoss == whole.testLoss)
         expectSameResults(resumed.json, whole.json)
         let out = dir.appendingPathComponent("w.safetensors").path
-        let names = try Checkpoint.exportWeights(from: TrainingCheckpoint.bestPath(path), to: out)
+        let names = try Checkpoint.exportWeights(from: TrainingCheckpoint.bestPath(path), to: out).names
         #expect(names.contains("rnn.bias_hh_l1") && names.contains("rnn.bias_ih_l1"))
         let file = try Safetensors(contentsOf: URL(fileURLWithPath: out))
         #expect(file["rnn.bias_hh_l0"]!.scalars.allSatisfy { $0 == 0 })

@@ -95,26 +95,11 @@ extension Checkpoint {
     /// weights `head.weight` as its own copy of `embedding.weight` (as `state_dict()` lists it);
     /// with a single recurrent bias, zero `bias_hh` tensors (PyTorch always has both).
     /// Keeps the `model` (and `vocabulary`) metadata, which PyTorch ignores.
-    public static func exportWeights(from path: String, to output: String) throws -> [String] {
+    /// - Returns: the tensor names, and `caveat`: why no stock `nn` module computes this model
+    ///   (a cell or activation PyTorch lacks), nil when `nn.LSTM`/`nn.GRU`/`nn.RNN` does.
+    public static func exportWeights(from path: String, to output: String) throws -> (names: [String], caveat: String?) {
         let (cfg, model, source) = try loadModel(path)
-        guard cfg.cell.isPyTorchModule else {
-            throw RecurError("\(path) holds a \(cfg.cell.rawValue) model, and PyTorch has no nn module for that cell, so load_state_dict has nothing to load into",
-                             fix: "read the tensors with safetensors and write the cell in PyTorch (docs/cells.md gives its equations and tensor names)")
-        }
-        if cfg.task == .sentiment, let kind = cfg.sentimentModel {
-            guard kind.units == 100 else {
-                throw RecurError("\(path) holds \(kind.rawValue), whose single unit runs with sigmoid activations (it is the output), which no PyTorch nn module computes",
-                                 fix: "read the tensors with safetensors and write the layer in PyTorch, or train a 100-unit model")
-            }
-            guard cfg.cell != .gru || (cfg.convention ?? .keras1).gruResetAfter else {
-                throw RecurError("\(path) holds a GRU that resets before the recurrent product (TF 1.x Keras), and nn.GRU resets after it",
-                                 fix: "train with --convention keras or pytorch for a GRU that nn.GRU can load")
-            }
-        }
-        guard cfg.merge == .concat else {
-            throw RecurError("\(path) merges its two directions by '\(cfg.merge.rawValue)', and PyTorch's bidirectional nn.LSTM/GRU/RNN only concatenates them, so the exported model would compute something else",
-                             fix: "train with the default merge (concat), or apply the \(cfg.merge.rawValue) to the two halves of the output yourself after loading")
-        }
+        let caveat = pytorchCaveat(cfg)
         var out = Safetensors()
         for (name, p) in model.namedParameters { out[name] = p.value }
         if cfg.tied, let embedding = out["embedding.weight"] { out["head.weight"] = embedding.copy() }
@@ -129,6 +114,28 @@ extension Checkpoint {
         out.metadata = ["format": "pt", "model": exported.json]
         if let vocabulary = source.metadata["vocabulary"] { out.metadata["vocabulary"] = vocabulary }
         try out.write(to: URL(fileURLWithPath: output))
-        return out.names
+        return (out.names, caveat)
+    }
+
+    /// Why `load_state_dict` into PyTorch's stock modules would not give this model's outputs,
+    /// or nil when it would.
+    static func pytorchCaveat(_ cfg: ModelConfig) -> String? {
+        let ownModule = "read the tensors with safetensors into a module of your own (docs/cells.md gives the equations and tensor names)"
+        if cfg.task == .jordan { return "PyTorch has no Jordan network module: " + ownModule }
+        guard cfg.cell.isPyTorchModule else { return "PyTorch has no nn module for the \(cfg.cell.rawValue) cell: " + ownModule }
+        if let kind = cfg.sentimentModel, kind.units == 1 {
+            return "\(kind.rawValue)'s single unit runs with sigmoid activations (it is the output), which no PyTorch nn module computes: " + ownModule
+        }
+        if let a = cfg.activation, a != .tanh, !(cfg.cell == .rnn && a == .relu) {
+            return "nn.\(cfg.cell.displayName) computes tanh, and this model uses \(a.rawValue): " + ownModule
+        }
+        let resetBefore = cfg.task == .sentiment ? !(cfg.convention ?? .keras1).gruResetAfter : !cfg.resetAfter
+        if cfg.cell == .gru && resetBefore {
+            return "this GRU resets before the recurrent product (TF 1.x Keras), and nn.GRU resets after it: " + ownModule
+        }
+        if cfg.merge != .concat {
+            return "this model merges its two directions by '\(cfg.merge.rawValue)', and PyTorch's bidirectional layers concatenate them: apply the \(cfg.merge.rawValue) to the two halves of the output after loading"
+        }
+        return nil
     }
 }

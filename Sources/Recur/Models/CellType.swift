@@ -5,23 +5,33 @@ public enum CellType: String, Sendable, CaseIterable, Codable {
 
     /// Builds a stack of this cell. Keras-style options stay at PyTorch's defaults here.
     /// - projectionSize: an LSTM's `proj_size` (0: none; only `.lstm` takes one).
+    /// - activation: the candidate and output activation of `.rnn`, `.lstm` and `.gru` (nil:
+    ///   tanh; Keras' `activation=`); `.rnnRelu` is relu and the other cells tanh.
+    /// - resetAfter: where a `.gru` applies its reset gate (`GRU(resetAfter:)`).
     public func makeLayer(inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                           dropout: Float = 0, bias: RecurrentBias = .separate, batchFirst: Bool = false,
-                          projectionSize: Int = 0, initialization: RecurrentInitialization = .pytorch,
+                          projectionSize: Int = 0, activation: Activation? = nil, resetAfter: Bool = true,
+                          initialization: RecurrentInitialization = .pytorch,
                           merge: BidirectionalMerge = .concat, seed: UInt64 = 0) -> any RecurrentStack {
         precondition(projectionSize == 0 || self == .lstm, "\(rawValue): only lstm takes a projection size, got \(projectionSize)")
+        precondition(activation == nil || takesActivation, "\(rawValue): the activation is fixed, got \(activation!.rawValue)")
+        precondition(resetAfter || self == .gru, "\(rawValue): only gru takes resetAfter: false")
         func stack<C: RecurrentCell>(_ cell: C) -> RecurrentLayer<C> {
             RecurrentLayer(cell: cell, inputSize: inputSize, layers: layers, bidirectional: bidirectional, dropout: dropout,
                            bias: bias, batchFirst: batchFirst, initialization: initialization, merge: merge, seed: seed)
         }
         switch self {
-        case .rnn, .rnnRelu: return stack(RNNCell(hiddenSize: hiddenSize, activation: self == .rnn ? .tanh : .relu))
-        case .lstm: return stack(LSTMCell(hiddenSize: hiddenSize, projectionSize: projectionSize))
-        case .gru: return stack(GRUCell(hiddenSize: hiddenSize))
+        case .rnn: return stack(RNNCell(hiddenSize: hiddenSize, activation: activation ?? .tanh))
+        case .rnnRelu: return stack(RNNCell(hiddenSize: hiddenSize, activation: .relu))
+        case .lstm: return stack(LSTMCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, projectionSize: projectionSize))
+        case .gru: return stack(GRUCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, resetAfter: resetAfter))
         case .lstmPeephole: return stack(PeepholeLSTMCell(hiddenSize: hiddenSize))
         case .lstmLayerNorm: return stack(LayerNormLSTMCell(hiddenSize: hiddenSize))
         }
     }
+
+    /// Whether `makeLayer(activation:)` applies: Keras' `activation=` of SimpleRNN, LSTM, GRU.
+    public var takesActivation: Bool { self == .rnn || self == .lstm || self == .gru }
 
     /// Gate blocks of H in the input projection: 1, 3 or 4.
     public var gateCount: Int {

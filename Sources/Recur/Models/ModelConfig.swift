@@ -6,14 +6,16 @@ import Foundation
 ///      "bidirectional": true, "output_size": 3}
 ///     {"task": "language-model", "cell": "lstm", "vocabulary_size": 10000, "embedding_size": 200,
 ///      "hidden_size": 200, "layers": 2, "tied": false}
+///     {"task": "jordan", "input_size": 1, "hidden_size": 10, "output_size": 1, "activation": "relu"}
 ///
 /// `sequence` is `SequenceModel` (tensors `rnn.*`, `head.*`: PyTorch's `nn.LSTM`/`nn.GRU`/
 /// `nn.RNN` as `rnn` and `nn.Linear(D*H, output_size)` as `head`); `language-model` is
-/// `LanguageModel` (`embedding.*`, `rnn.*`, `head.*`). Recur writes it into checkpoints as
+/// `LanguageModel` (`embedding.*`, `rnn.*`, `head.*`); `jordan` is `JordanRNN`, whose output
+/// feeds back (`weight_ih_l0`, `weight_yh_l0`, `bias_h_l0`, `weight_hy_l0`, `bias_y_l0`). Recur writes it into checkpoints as
 /// the `model` metadata entry; `recur import` reads it from a file next to PyTorch weights.
 public struct ModelConfig: Codable, Equatable, Sendable {
     public enum Task: String, Codable, Sendable, CaseIterable {
-        case sequence, languageModel = "language-model", sentiment
+        case sequence, languageModel = "language-model", sentiment, jordan
     }
 
     public var task: Task
@@ -42,18 +44,25 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// defaults it was built with; `cell` is its recurrent cell.
     public var sentimentModel: SentimentModel.Kind?
     public var convention: Convention?
+    /// The candidate and output activation of an rnn, lstm or gru sequence model (Keras'
+    /// `activation=`) or of a Jordan network's hidden layer; nil: tanh. Stored only when set.
+    public var activation: Activation?
+    /// A gru sequence model's reset placement: true (PyTorch's and Keras 2's) or false
+    /// (reset before the recurrent product, TF 1.x Keras). Stored only when false.
+    public var resetAfter: Bool
 
     enum CodingKeys: String, CodingKey {
         case task, cell, layers, bidirectional, tied, bias
         case projectionSize = "proj_size", initialization = "init", merge
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
-        case sentimentModel = "model", convention
+        case sentimentModel = "model", convention, activation, resetAfter = "reset_after"
     }
 
     public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                 outputSize: Int, bias: RecurrentBias = .separate, projectionSize: Int = 0,
-                initialization: RecurrentInitialization? = nil, merge: BidirectionalMerge = .concat) {
+                initialization: RecurrentInitialization? = nil, merge: BidirectionalMerge = .concat,
+                activation: Activation? = nil, resetAfter: Bool = true) {
         (task, self.cell, self.inputSize, self.hiddenSize, self.layers, self.bidirectional, self.outputSize) =
             (.sequence, cell, inputSize, hiddenSize, layers, bidirectional, outputSize)
         tied = false
@@ -61,6 +70,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.projectionSize = projectionSize
         self.initialization = initialization
         self.merge = merge
+        self.activation = activation == .tanh ? nil : activation
+        self.resetAfter = resetAfter
+    }
+
+    /// A Jordan network (`JordanRNN`) with an identity output activation.
+    public init(jordan inputSize: Int, hiddenSize: Int, outputSize: Int, layers: Int = 1, bidirectional: Bool = false,
+                activation: Activation = .tanh) {
+        (task, cell, self.inputSize, self.hiddenSize, self.outputSize, self.layers, self.bidirectional) =
+            (.jordan, .rnn, inputSize, hiddenSize, outputSize, layers, bidirectional)
+        (tied, bias, projectionSize, merge, resetAfter) = (false, .separate, 0, .concat, true)
+        self.activation = activation == .tanh ? nil : activation
     }
 
     public init(languageModel cell: CellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, tied: Bool = false,
@@ -71,13 +91,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         bias = .separate
         self.projectionSize = projectionSize
         merge = .concat
+        resetAfter = true
     }
 
     public init(sentiment kind: SentimentModel.Kind, cell: CellType? = nil, vocabularySize: Int, embeddingSize: Int = 32,
                 convention: Convention) {
         (task, self.cell, self.vocabularySize, self.embeddingSize, hiddenSize, layers) =
             (.sentiment, cell ?? kind.cell, vocabularySize, embeddingSize, kind.units, 1)
-        (bidirectional, tied, projectionSize, merge) = (false, false, 0, .concat)
+        (bidirectional, tied, projectionSize, merge, resetAfter) = (false, false, 0, .concat, true)
         bias = convention.bias(for: cell ?? kind.cell)
         (sentimentModel, self.convention) = (kind, convention)
     }
@@ -85,7 +106,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         task = try c.decode(Task.self, forKey: .task)
-        cell = try c.decode(CellType.self, forKey: .cell)
+        // A Jordan network has its own cell; the field is optional there.
+        cell = task == .jordan ? try c.decodeIfPresent(CellType.self, forKey: .cell) ?? .rnn : try c.decode(CellType.self, forKey: .cell)
         hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
         layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? 1
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false
@@ -100,12 +122,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         merge = try c.decodeIfPresent(BidirectionalMerge.self, forKey: .merge) ?? .concat
         sentimentModel = try c.decodeIfPresent(SentimentModel.Kind.self, forKey: .sentimentModel)
         convention = try c.decodeIfPresent(Convention.self, forKey: .convention)
+        activation = try c.decodeIfPresent(Activation.self, forKey: .activation)
+        resetAfter = try c.decodeIfPresent(Bool.self, forKey: .resetAfter) ?? true
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(task, forKey: .task)
-        try c.encode(cell, forKey: .cell)
+        if task != .jordan { try c.encode(cell, forKey: .cell) }
         try c.encode(hiddenSize, forKey: .hiddenSize)
         try c.encode(layers, forKey: .layers)
         try c.encode(bidirectional, forKey: .bidirectional)
@@ -120,6 +144,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if merge != .concat { try c.encode(merge, forKey: .merge) }
         try c.encodeIfPresent(sentimentModel, forKey: .sentimentModel)
         try c.encodeIfPresent(convention, forKey: .convention)
+        try c.encodeIfPresent(activation, forKey: .activation)
+        if !resetAfter { try c.encode(resetAfter, forKey: .resetAfter) }
     }
 
     /// Parses and checks a configuration; errors name `source` and the field.
@@ -136,7 +162,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue)
                 : field == "bias" ? RecurrentBias.allCases.map(\.rawValue)
                 : field == "init" ? RecurrentInitialization.allCases.map(\.rawValue)
-                : field == "merge" ? BidirectionalMerge.allCases.map(\.rawValue) : []
+                : field == "merge" ? BidirectionalMerge.allCases.map(\.rawValue)
+                : field == "activation" ? Activation.allCases.map(\.rawValue) : []
             throw RecurError("\(source): " + (field.isEmpty ? "the model configuration is not valid JSON" : "field '\(field)' has an unknown value"),
                              fix: allowed.isEmpty ? fix : "use one of: " + allowed.joined(separator: ", "))
         }
@@ -161,9 +188,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard merge == .concat || (task == .sequence && bidirectional) else {
             throw RecurError("\(source): 'merge' is for bidirectional sequence models", fix: "remove \"merge\" or set \"bidirectional\": true")
         }
-        guard merge == .concat || (task == .sequence && bidirectional) else {
-            throw RecurError("\(source): 'merge' is for bidirectional sequence models", fix: "remove \"merge\" or set \"bidirectional\": true")
-        }
         if projectionSize != 0 {
             guard cell == .lstm else {
                 throw RecurError("\(source): 'proj_size' is for \"cell\": \"lstm\", not \(cell.rawValue)", fix: "remove \"proj_size\" or use an lstm")
@@ -173,8 +197,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                  fix: "choose a projection smaller than the hidden size, as nn.LSTM requires")
             }
         }
+        if let activation, task != .jordan {
+            guard task == .sequence, cell.takesActivation else {
+                throw RecurError("\(source): 'activation' is for rnn, lstm and gru sequence models and Jordan networks, not a \(task.rawValue) \(cell.rawValue) model",
+                                 fix: "remove \"activation\": \"\(activation.rawValue)\"")
+            }
+        }
+        guard resetAfter || (task == .sequence && cell == .gru) else {
+            throw RecurError("\(source): 'reset_after' is for gru sequence models", fix: "remove \"reset_after\"")
+        }
         switch task {
-        case .sequence:
+        case .sequence, .jordan:
             try need(inputSize, "input_size")
             try need(outputSize, "output_size")
         case .sentiment:
@@ -212,8 +245,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             var rng = RandomGenerator(seed: seed)
             let rnn = cell.makeLayer(inputSize: inputSize!, hiddenSize: hiddenSize, layers: layers,
                                      bidirectional: bidirectional, bias: bias, projectionSize: projectionSize,
-                                     initialization: initialization ?? .pytorch, merge: merge, seed: rng.next())
+                                     activation: activation, resetAfter: resetAfter, initialization: initialization ?? .pytorch, merge: merge, seed: rng.next())
             return SequenceModel(recurrent: rnn, outputs: outputSize!, rng: &rng)
+        case .jordan:
+            return JordanRNN(inputSize: inputSize!, hiddenSize: hiddenSize, outputSize: outputSize!, layers: layers,
+                             bidirectional: bidirectional, activation: activation ?? .tanh, seed: seed)
         case .languageModel:
             return LanguageModel(cell: cell, vocabularySize: vocabularySize!, embeddingSize: embeddingSize!,
                                  hiddenSize: hiddenSize, layers: layers, dropout: 0, tied: tied, projectionSize: projectionSize, seed: seed)

@@ -116,21 +116,26 @@ public struct ForecastExperiment: Sendable {
         }
     }
 
-    /// The model file's architecture: a `sequence` model with one output, for the networks a
-    /// PyTorch module holds (tanh cells, or SimpleRNN relu); nil for the others.
-    var modelConfig: ModelConfig? {
-        let cellType: CellType
-        switch (cell, activation) {
-        case (.rnn, .tanh): cellType = .rnn
-        case (.rnn, .relu): cellType = .rnnRelu
-        case (.lstm, .tanh): cellType = .lstm
-        case (.gru, .tanh): cellType = .gru
-        case (.lstmPeephole, .tanh): cellType = .lstmPeephole
-        case (.lstmLayerNorm, .tanh): cellType = .lstmLayerNorm
-        default: return nil
+    /// The model file's architecture: a `sequence` model with one output, or a `jordan` network.
+    var modelConfig: ModelConfig {
+        guard let (cellType, act) = recurrentCell else {
+            return ModelConfig(jordan: 1, hiddenSize: units, outputSize: 1, activation: activation)
         }
         return ModelConfig(sequence: cellType, inputSize: 1, hiddenSize: units, outputSize: 1, bias: convention.bias(for: cellType),
-                           projectionSize: projectionSize)
+                           projectionSize: projectionSize, activation: act, resetAfter: cellType != .gru || convention.gruResetAfter)
+    }
+
+    /// The recurrent layer's cell and activation (nil: the cell's own); nil for a Jordan network.
+    /// The peephole and layer-norm LSTMs keep tanh.
+    var recurrentCell: (CellType, Activation?)? {
+        switch cell {
+        case .rnn: return activation == .relu ? (.rnnRelu, nil) : (.rnn, activation)
+        case .lstm: return (.lstm, activation)
+        case .gru: return (.gru, activation)
+        case .lstmPeephole: return (.lstmPeephole, nil)
+        case .lstmLayerNorm: return (.lstmLayerNorm, nil)
+        case .jordan: return nil
+        }
     }
 
     /// The model: a recurrent layer and Dense(1), or a Jordan network with one output.
@@ -149,22 +154,10 @@ public struct ForecastExperiment: Sendable {
                 jordan = JordanRNN(inputSize: 1, hiddenSize: e.units, outputSize: 1, activation: e.activation, seed: seed)
                 return
             }
-            let c = e.convention, initialization = e.initialization ?? c.initialization
-            let layer: any RecurrentStack
-            switch e.cell {
-            case .lstm:
-                layer = LSTM(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: .lstm), activation: e.activation,
-                             projectionSize: e.projectionSize, initialization: initialization, seed: seed)
-            case .gru:
-                layer = GRU(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: .gru), resetAfter: c.gruResetAfter,
-                            activation: e.activation, initialization: initialization, seed: seed)
-            case .lstmPeephole, .lstmLayerNorm:
-                let cell = e.cell == .lstmPeephole ? CellType.lstmPeephole : .lstmLayerNorm
-                layer = cell.makeLayer(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: cell), initialization: initialization, seed: seed)
-            default:
-                layer = RNN(inputSize: 1, hiddenSize: e.units, activation: e.activation, bias: c.bias(for: .rnn),
-                            initialization: initialization, seed: seed)
-            }
+            let c = e.convention, (cell, activation) = e.recurrentCell!
+            let layer = cell.makeLayer(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: cell), projectionSize: e.projectionSize,
+                                       activation: activation, resetAfter: cell != .gru || c.gruResetAfter,
+                                       initialization: e.initialization ?? c.initialization, seed: seed)
             layer.inputDropout = e.inputDropout
             layer.recurrentDropout = e.recurrentDropout
             let model = SequenceModel(recurrent: layer, outputs: 1, rng: &rng)
