@@ -18,8 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout.") var json = false
 
     func validate() throws {
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
-        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600], got \(seconds)") }
+        try OptionLimits.check(self)
         _ = try selected()
     }
 

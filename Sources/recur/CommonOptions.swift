@@ -20,12 +20,6 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "No progress output on stderr.")
     var quiet = false
 
-    func validate() throws {
-        guard threads >= 1 && threads <= 256 else {
-            throw ValidationError("--threads must be between 1 and 256, got \(threads)")
-        }
-    }
-
     /// Applies --threads and opens --out.
     func prepare() throws -> RunDirectory {
         BLAS.threads = threads
@@ -94,7 +88,6 @@ struct TrainingFlags: ParsableArguments {
     /// `command`: the mode (e.g. "--sweep") that runs several models, which cannot save.
     func validate(single: Bool, mode: String) throws {
         guard single || (save == nil && resume == nil) else { throw ValidationError("--save and --resume work on one run, not with \(mode)") }
-        if let p = patience, p < 1 { throw ValidationError("--patience must be at least 1, got \(p)") }
     }
 
     /// Runs a training job, turning a divergence into a message in the command's own flags.

@@ -42,6 +42,7 @@ struct ForecastCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try OptionLimits.check(self)
         if projection.projSize != 0 {
             guard cell == .lstm else { throw ValidationError("--proj-size is for --cell lstm, not \(cell.rawValue)") }
             guard projection.projSize > 0 && projection.projSize < units else {
@@ -52,19 +53,6 @@ struct ForecastCommand: ParsableCommand {
         if csv == nil && (column != nil || dateColumn != nil || fill != nil) {
             throw ValidationError("--column, --date-column and --fill need --csv FILE")
         }
-        guard window >= 1 else { throw ValidationError("--window must be at least 1, got \(window)") }
-        guard split > 0 && split < 1 else { throw ValidationError("--split must be between 0 and 1, got \(split)") }
-        guard units >= 1 else { throw ValidationError("--units must be at least 1, got \(units)") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
-        guard l2 >= 0 else { throw ValidationError("--l2 must be 0 or positive, got \(l2)") }
-        for (name, p) in [("--input-dropout", inputDropout), ("--recurrent-dropout", recurrentDropout)] where !(p >= 0 && p < 1) {
-            throw ValidationError("\(name) must be in [0, 1), got \(p)")
-        }
-        guard horizon >= 0 else { throw ValidationError("--horizon must be 0 or positive, got \(horizon)") }
-        guard validFraction > 0 && validFraction < 1 else { throw ValidationError("--valid-fraction must be between 0 and 1, got \(validFraction)") }
         try training.validate(single: !compare, mode: "--compare")
     }
 

@@ -40,21 +40,14 @@ struct LanguageModelCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try OptionLimits.check(self)
         if data == nil && (train == nil || valid == nil || test == nil) {
             throw ValidationError("give --data DIR (with ptb.train.txt, ptb.valid.txt, ptb.test.txt) or all of --train, --valid and --test")
         }
-        guard (layers ?? 1) >= 1, (hidden ?? 1) >= 1, (embedding ?? 1) >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
-        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         if tie, let embedding, embedding != (projection.projSize > 0 ? projection.projSize : hidden ?? 200) {
             throw ValidationError("--tie needs --embedding equal to --hidden (or to --proj-size)")
         }
         if projection.projSize != 0 { try projection.validate(cell: cell, hidden: hidden ?? (preset == .medium ? 650 : 200)) }
-        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard (epochs ?? 1) >= 1, (batchSize ?? 1) >= 1, (bptt ?? 1) >= 1, (decayAfter ?? 0) >= 0 else {
-            throw ValidationError("--epochs, --batch-size and --bptt must be at least 1")
-        }
-        if let clip, clip < 0 { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
-        if let decayFactor, !(decayFactor > 0 && decayFactor <= 1) { throw ValidationError("--decay-factor must be in (0, 1], got \(decayFactor)") }
         try training.validate(single: !compare, mode: "--compare")
     }
 
@@ -163,17 +156,28 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length)") }
-        guard temperature >= 0 && temperature.isFinite else { throw ValidationError("--temperature must be 0 (greedy) or positive, got \(temperature)") }
+        try OptionLimits.check(self)
     }
 
     func run() throws {
         let (model, vocabulary, e) = try LanguageModelExperiment.load(checkpoint)
         let prime = TextCorpus.units(ofText: self.prime, level: e.level).units.filter { $0 != TextCorpus.endOfSentence }
-        let words = try LanguageModelExperiment.generate(model, vocabulary: vocabulary, prime: prime, length: length, temperature: temperature, seed: seed)
-        let sep = e.level == .word ? " " : ""
-        let text = (prime + words).map { $0 == TextCorpus.endOfSentence ? "\n" : ($0 == "_" && e.level == .char ? " " : $0) }
-        print(text.joined(separator: sep).replacingOccurrences(of: " \n ", with: "\n"))
+        // Streams: each unit is written as soon as it is sampled.
+        var lineStart = true
+        func write(_ unit: String) {
+            let text: String
+            if unit == TextCorpus.endOfSentence {
+                (text, lineStart) = ("\n", true)
+            } else {
+                text = (e.level == .word && !lineStart ? " " : "") + (unit == "_" && e.level == .char ? " " : unit)
+                lineStart = false
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        prime.forEach(write)
+        _ = try LanguageModelExperiment.generate(model, vocabulary: vocabulary, prime: prime, length: length, temperature: temperature,
+                                                 seed: seed, emit: write)
+        if !lineStart { write(TextCorpus.endOfSentence) }
     }
 }
 

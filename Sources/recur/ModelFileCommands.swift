@@ -17,6 +17,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Target framework.") var to: Target = .pytorch
     @Argument(help: "Output .safetensors file.") var output: String
 
+    func validate() throws { try OptionLimits.check(self) }
+
     func run() throws {
         let (names, caveat) = try Checkpoint.exportWeights(from: checkpoint, to: output)
         print("wrote \(output): \(names.count) tensors (\(names.joined(separator: ", ")))")
@@ -36,6 +38,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Model configuration JSON (task, cell, sizes).") var config: String
     @Option(help: "Output Recur model file.") var out: String
 
+    func validate() throws { try OptionLimits.check(self) }
+
     func run() throws {
         let cfg = try ModelConfig.load(config)
         let (_, model, _) = try Checkpoint.loadModel(weights, config: cfg)
@@ -54,6 +58,8 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Model configuration JSON.") var config: String
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "Output Recur model file.") var out: String
+
+    func validate() throws { try OptionLimits.check(self) }
 
     func run() throws {
         let cfg = try ModelConfig.load(config)
@@ -75,6 +81,8 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Model configuration JSON, for files without Recur metadata.") var config: String?
     @Option(help: "safetensors file with tensor 'x' or 'ids' (and optionally 'lengths').") var input: String
     @Option(help: "Output safetensors file.") var output: String
+
+    func validate() throws { try OptionLimits.check(self) }
 
     func run() throws {
         let (cfg, layer, _) = try Checkpoint.loadModel(checkpoint, config: try config.map(ModelConfig.load))

@@ -44,22 +44,11 @@ struct PalindromeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try OptionLimits.check(self)
         try projection.validate(cell: cell, hidden: hidden)
         guard merge == .concat || bidirectional else { throw ValidationError("--merge needs --bidirectional") }
         guard (1...10_000).contains(length) else { throw ValidationError("--length must be 1...10000, got \(length)") }
-        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1, got \(hidden)") }
-        guard layers >= 1 else { throw ValidationError("--layers must be at least 1, got \(layers)") }
-        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive, got \(clip)") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard testBatches >= 1 else { throw ValidationError("--test-batches must be at least 1, got \(testBatches)") }
-        guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
-        if let s = lrStep, s < 1 { throw ValidationError("--lr-step must be at least 1, got \(s)") }
         try training.validate(single: !sweep, mode: "--sweep")
-        guard validBatches >= 1 else { throw ValidationError("--valid-batches must be at least 1, got \(validBatches)") }
-        if let j = jobs, j < 1 || j > 64 { throw ValidationError("--jobs must be between 1 and 64, got \(j)") }
         if sweep {
             _ = try sweepCells()
             _ = try sweepLengths()

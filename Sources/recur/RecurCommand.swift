@@ -15,12 +15,12 @@ struct RecurCommand: ParsableCommand {
     /// The library's parameter names in its errors, as this command line spells them.
     static let flags = [
         "batchSize": "--batch-size", "classes": "--classes", "config": "--config", "csv": "--csv", "root": "--data",
-        "save": "--save", "skipBad": "--skip-bad", "trainFraction": "--split", "window": "--window",
+        "save": "--save", "hidden": "--hidden", "layers": "--layers", "skipBad": "--skip-bad", "trainFraction": "--split", "window": "--window",
     ]
 
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(OptionLimits.joinNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as RecurError {
             exit(withError: error.naming(flags))

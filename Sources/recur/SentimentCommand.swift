@@ -39,19 +39,16 @@ struct SentimentCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try OptionLimits.check(self)
         if cell != nil && model.units != 100 && !compare {
             throw ValidationError("--cell replaces the cell of a 100-unit model (rnn100, lstm100, gru100); \(model.rawValue)'s single sigmoid unit is its output")
+        }
+        if synthetic != nil && (train != nil || test != nil || valid != nil) {
+            throw ValidationError("--synthetic generates its own reviews; it cannot be combined with --train, --test or --valid")
         }
         if synthetic == nil && (train == nil || test == nil) {
             throw ValidationError("give --train and --test (TSV files or aclImdb folders), or --synthetic N")
         }
-        if let n = synthetic, n < 20 { throw ValidationError("--synthetic needs at least 20 reviews, got \(n)") }
-        guard validFromTest > 0 && validFromTest < 1 else { throw ValidationError("--valid-from-test must be between 0 and 1, got \(validFromTest)") }
-        guard vocab > 4 else { throw ValidationError("--vocab must be above 4 (ids 0-3 are reserved), got \(vocab)") }
-        guard maxlen >= 1 else { throw ValidationError("--maxlen must be at least 1, got \(maxlen)") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         try training.validate(single: !compare, mode: "--compare")
     }
 
@@ -170,10 +167,7 @@ struct SummaryCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func validate() throws {
-        guard vocab > 4 else { throw ValidationError("--vocab must be above 4, got \(vocab)") }
-        guard maxlen >= 1, input >= 1, (layers ?? 1) >= 1, (hidden ?? 1) >= 1, classes >= 1 else {
-            throw ValidationError("--maxlen, --input, --hidden and --layers must be positive")
-        }
+        try OptionLimits.check(self)
     }
 
     func run() throws {

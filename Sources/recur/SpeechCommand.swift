@@ -38,16 +38,13 @@ struct SpeechCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        try OptionLimits.check(self)
         try projection.validate(cell: cell, hidden: hidden)
         guard merge == .concat || model == .bidir || compare else { throw ValidationError("--merge needs --model bidir") }
-        guard hidden >= 1, layers >= 1, epochs >= 1, batchSize >= 1, validateEvery >= 1 else {
-            throw ValidationError("--hidden, --layers, --epochs, --batch-size and --validate-every must be at least 1")
-        }
         try training.validate(single: !compare, mode: "--compare")
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard sampleRate >= 1000 && sampleRate <= 192_000 else { throw ValidationError("--sample-rate must be 1000...192000, got \(sampleRate)") }
-        guard nFft >= 16 && nFft & (nFft - 1) == 0 else { throw ValidationError("--n-fft must be a power of two (e.g. 2048), got \(nFft)") }
-        guard hop >= 1, nMels >= 1, nMfcc >= 1, nMfcc <= nMels else { throw ValidationError("need --hop >= 1 and 1 <= --n-mfcc <= --n-mels") }
+         guard nFft & (nFft - 1) == 0 else { throw ValidationError("--n-fft must be a power of two (e.g. 2048), got \(nFft)") }
+        guard nMfcc <= nMels else { throw ValidationError("--n-mfcc (\(nMfcc)) must be at most --n-mels (\(nMels))") }
+
     }
 
     func run() throws {
@@ -81,7 +78,7 @@ struct SpeechCommand: ParsableCommand {
             let progress = ProgressReporter(total: steps, label: e.name, plainEvery: max(validateEvery, steps / 5), enabled: !common.quiet)
             let dir = compare ? try out.subdirectory(e.name.lowercased()) : out
             let r = try training.run {
-                try e.run(train: train, valid: valid, test: test, classes: dataset.classes.count,
+                try e.run(train: train, valid: valid, test: test, classes: dataset.classes.count, classNames: dataset.classes,
                           save: training.save, resume: training.resume, progress: progress, run: dir)
             }
             try write(r, dataset.classes, featureSeconds / Double(clips), to: dir)

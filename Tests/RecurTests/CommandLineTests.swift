@@ -18,6 +18,31 @@ struct RecurProcess {
         return dir.appendingPathComponent("recur")
     }
 
+    /// Whether the process was ended by a signal (a trap, abort or kill), and whether that was
+    /// the timeout's kill.
+    var signalled = false, timedOut = false
+
+    /// Runs with a time limit, after which the process is killed (and `timedOut` set).
+    static func run(_ arguments: [String], timeout: TimeInterval) throws -> RecurProcess {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let deadline = DispatchTime.now() + timeout
+        let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: deadline, execute: killer)
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        killer.cancel()
+        var r = RecurProcess(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        r.signalled = p.terminationReason == .uncaughtSignal
+        r.timedOut = r.signalled && p.terminationStatus == SIGTERM && DispatchTime.now() >= deadline
+        return r
+    }
+
     static func run(_ arguments: [String]) throws -> RecurProcess {
         let p = Process()
         p.executableURL = executable

@@ -41,7 +41,18 @@ import Testing
         try bigger.write(to: url)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.safetensors"])
         #expect(try Safetensors(contentsOf: url)["extra"]!.count == 1000)
-        #expect(throws: SafetensorsError.self) { try sample().write(to: dir.appendingPathComponent("missing/model.safetensors")) }
+        #expect { try sample().write(to: dir.appendingPathComponent("missing/model.safetensors")) } throws: { error in
+            "\(error)".contains("missing does not exist")
+        }
+        // A temporary file that a killed writer left (its PID is gone) goes at the next write.
+        let stale = dir.appendingPathComponent(".model.safetensors.tmp-999999").path
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
+        try sample().write(to: url)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        // Under a regular file, the message says so.
+        #expect { try sample().write(to: url.appendingPathComponent("x.safetensors")) } throws: { error in
+            "\(error)".contains("model.safetensors is a file, not a folder")
+        }
     }
 
     static func file(header: String, data: [UInt8] = [], declaredSize: UInt64? = nil) -> Data {

@@ -6,9 +6,12 @@ import Foundation
 public enum Checkpoint {
     /// Writes atomically (temporary file, then rename): a crash never leaves a broken file
     /// in place of the last good one.
-    public static func save(_ model: any Layer, optimizer: (any Optimizer)? = nil, metadata: [String: String], to path: String) throws {
+    /// - extra: more tensors under their own names (e.g. a training checkpoint's `best.*`).
+    public static func save(_ model: any Layer, optimizer: (any Optimizer)? = nil, metadata: [String: String],
+                            extra: [(name: String, tensor: Tensor)] = [], to path: String) throws {
         var file = Safetensors()
         for (name, p) in model.namedParameters { file[name] = p.value }
+        for (name, t) in extra { file[name] = t }
         if let optimizer {
             for (key, t) in optimizer.state.sorted(by: { $0.key < $1.key }) { file["optimizer." + key] = t }
         }
@@ -21,7 +24,7 @@ public enum Checkpoint {
     /// its shape and that the file holds no unknown parameters.
     public static func restore(_ model: any Layer, from file: Safetensors, source: String) throws {
         let expected = Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.parameter) })
-        for name in file.names where !name.hasPrefix("optimizer.") && expected[name] == nil {
+        for name in file.names where !isTrainingState(name) && expected[name] == nil {
             throw RecurError("\(source): tensor '\(name)' does not belong to this model", fix: "load a checkpoint of the same model configuration")
         }
         for (name, p) in expected {
@@ -34,6 +37,10 @@ public enum Checkpoint {
             p.value.assign(t)
         }
     }
+
+    /// Tensors of a training checkpoint that are not the model's: optimizer state and the
+    /// best weights so far.
+    static func isTrainingState(_ name: String) -> Bool { name.hasPrefix("optimizer.") || name.hasPrefix("best.") }
 
     public static func restore(_ optimizer: any Optimizer, from file: Safetensors, source: String) throws {
         for (key, t) in optimizer.state {
@@ -86,9 +93,30 @@ extension Checkpoint {
             }
             file["head.weight"] = nil
         }
+        try checkShapes(cfg, file: file, source: path)
         let model = cfg.makeModel(seed: 0)
         try restore(model, from: file, source: path)
         return (cfg, model, file)
+    }
+
+    /// Checks a file's tensors against what `config` describes, by name and shape, before any
+    /// model is allocated: a configuration's sizes are never trusted on their own.
+    public static func checkShapes(_ cfg: ModelConfig, file: Safetensors, source path: String) throws {
+        let expected = cfg.parameterShapes
+        let names = Set(expected.map(\.name))
+        for name in file.names where !isTrainingState(name) && !names.contains(name) {
+            throw RecurError("\(path): tensor '\(name)' does not belong to the \(cfg.task.rawValue) model its configuration describes",
+                             fix: "load a file whose configuration matches its tensors")
+        }
+        for (name, shape) in expected {
+            guard let t = file[name] else {
+                throw RecurError("\(path): parameter '\(name)' \(shape) is missing", fix: "load a file whose configuration matches its tensors")
+            }
+            guard t.shape == shape else {
+                throw RecurError("\(path): '\(name)' has shape \(t.shape), and its configuration needs \(shape)",
+                                 fix: "load a file whose configuration matches its tensors")
+            }
+        }
     }
 
     /// Writes weights only, under PyTorch state-dict names: no optimizer state; with tied

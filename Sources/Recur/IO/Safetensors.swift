@@ -135,43 +135,9 @@ public struct Safetensors: Sendable {
         return out
     }
 
-    /// Writes atomically and durably: a temporary file in the same folder, written and
-    /// fsynced, then renamed over `url`, then the folder fsynced. A crash or kill at any point
-    /// leaves either the old file or the new one, never a partial file under `url`.
+    /// Writes the file atomically and durably (`AtomicFile.write`).
     public func write(to url: URL) throws {
-        try Self.writeAtomically(serialized(), to: url)
-    }
-
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        func fail(_ what: String) -> SafetensorsError {
-            SafetensorsError(file: url.path, problem: "cannot be written (\(what): \(String(cString: strerror(errno))))",
-                             fix: "check that the folder exists, is writable and has free space")
-        }
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw fail("open") }
-        var ok = data.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                done += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        let closed = close(fd) == 0
-        guard ok, closed, rename(temporary, url.path) == 0 else {
-            let error = fail(ok && closed ? "rename" : "write")
-            unlink(temporary)
-            throw error
-        }
-        let dirFD = open(folder, O_RDONLY)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)  // makes the rename itself durable
-            close(dirFD)
-        }
+        try AtomicFile.write(serialized(), to: url.path)
     }
 }
 

@@ -16,17 +16,23 @@ public enum CellType: String, Sendable, CaseIterable, Codable {
         precondition(projectionSize == 0 || self == .lstm, "\(rawValue): only lstm takes a projection size, got \(projectionSize)")
         precondition(activation == nil || takesActivation, "\(rawValue): the activation is fixed, got \(activation!.rawValue)")
         precondition(resetAfter || self == .gru, "\(rawValue): only gru takes resetAfter: false")
-        func stack<C: RecurrentCell>(_ cell: C) -> RecurrentLayer<C> {
+        func stack<C: RecurrentCell>(_ cell: C) -> any RecurrentStack {
             RecurrentLayer(cell: cell, inputSize: inputSize, layers: layers, bidirectional: bidirectional, dropout: dropout,
                            bias: bias, batchFirst: batchFirst, initialization: initialization, merge: merge, seed: seed)
         }
+        return stack(cell(hiddenSize: hiddenSize, projectionSize: projectionSize, activation: activation, resetAfter: resetAfter))
+    }
+
+    /// The cell `makeLayer` stacks: a value that describes the step and its tensors (nothing
+    /// is allocated).
+    public func cell(hiddenSize: Int, projectionSize: Int = 0, activation: Activation? = nil, resetAfter: Bool = true) -> any RecurrentCell {
         switch self {
-        case .rnn: return stack(RNNCell(hiddenSize: hiddenSize, activation: activation ?? .tanh))
-        case .rnnRelu: return stack(RNNCell(hiddenSize: hiddenSize, activation: .relu))
-        case .lstm: return stack(LSTMCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, projectionSize: projectionSize))
-        case .gru: return stack(GRUCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, resetAfter: resetAfter))
-        case .lstmPeephole: return stack(PeepholeLSTMCell(hiddenSize: hiddenSize))
-        case .lstmLayerNorm: return stack(LayerNormLSTMCell(hiddenSize: hiddenSize))
+        case .rnn: return RNNCell(hiddenSize: hiddenSize, activation: activation ?? .tanh)
+        case .rnnRelu: return RNNCell(hiddenSize: hiddenSize, activation: .relu)
+        case .lstm: return LSTMCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, projectionSize: projectionSize)
+        case .gru: return GRUCell(hiddenSize: hiddenSize, activation: activation ?? .tanh, resetAfter: resetAfter)
+        case .lstmPeephole: return PeepholeLSTMCell(hiddenSize: hiddenSize)
+        case .lstmLayerNorm: return LayerNormLSTMCell(hiddenSize: hiddenSize)
         }
     }
 

@@ -51,13 +51,20 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// (reset before the recurrent product, TF 1.x Keras). Stored only when false.
     public var resetAfter: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case task, cell, layers, bidirectional, tied, bias
         case projectionSize = "proj_size", initialization = "init", merge
         case hiddenSize = "hidden_size", inputSize = "input_size", outputSize = "output_size"
         case vocabularySize = "vocabulary_size", embeddingSize = "embedding_size"
         case sentimentModel = "model", convention, activation, resetAfter = "reset_after"
+
+        static let sizes: [CodingKeys] = [.hiddenSize, .layers, .inputSize, .outputSize, .vocabularySize, .embeddingSize, .projectionSize]
     }
+
+    /// The largest size a field may hold (2^24), so that products of sizes cannot overflow.
+    public static let maximumSize = 1 << 24
+    /// The most stacked layers.
+    public static let maximumLayers = 256
 
     public init(sequence cell: CellType, inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false,
                 outputSize: Int, bias: RecurrentBias = .separate, projectionSize: Int = 0,
@@ -151,12 +158,28 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Parses and checks a configuration; errors name `source` and the field.
     public init(json: Data, source: String) throws {
         let fix = "see docs/interop.md for the fields, e.g. {\"task\": \"sequence\", \"cell\": \"lstm\", \"input_size\": 20, \"hidden_size\": 32, \"output_size\": 3}"
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw RecurError("\(source): the model configuration is not a JSON object", fix: fix)
+        }
+        let known = CodingKeys.allCases.map(\.stringValue)
+        for key in object.keys.sorted() where !known.contains(key) {
+            let near = nearest(key, in: known)
+            throw RecurError("\(source): unknown field '\(key)'" + (near.map { ", did you mean '\($0)'?" } ?? ""),
+                             fix: near.map { "rename it to \"\($0)\"" } ?? "remove it; the fields are " + known.joined(separator: ", "))
+        }
+        for key in CodingKeys.sizes.map(\.stringValue) {
+            if let n = object[key] as? Double, n != n.rounded() {
+                throw RecurError("\(source): field '\(key)' must be a whole number, got \(n)", fix: "e.g. \"\(key)\": \(max(1, Int(max(0, min(1e9, n.rounded(.down))))))")
+            }
+        }
         do {
             self = try JSONDecoder().decode(ModelConfig.self, from: json)
         } catch let DecodingError.keyNotFound(key, _) {
             throw RecurError("\(source): the model configuration has no '\(key.stringValue)'", fix: fix)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw RecurError("\(source): field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type", fix: fix)
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw RecurError("\(source): field '\(field)' has the wrong type" + (CodingKeys.sizes.map(\.stringValue).contains(field) ? ": it must be a whole number" : ""),
+                             fix: fix)
         } catch let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
             let allowed = field == "cell" ? CellType.allCases.map(\.rawValue) : field == "task" ? Task.allCases.map(\.rawValue)
@@ -177,11 +200,20 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         return try ModelConfig(json: data, source: path)
     }
 
-    func validate(source: String) throws {
+    /// Checks the fields against each other and bounds every size; errors name `source`.
+    public func validate(source: String) throws {
         func need(_ value: Int?, _ field: String) throws {
             guard let value, value > 0 else {
                 throw RecurError("\(source): a \(task.rawValue) model needs a positive '\(field)'", fix: "add \"\(field)\": N to the configuration")
             }
+        }
+        for (field, value) in [("hidden_size", hiddenSize), ("input_size", inputSize ?? 1), ("output_size", outputSize ?? 1),
+                               ("vocabulary_size", vocabularySize ?? 1), ("embedding_size", embeddingSize ?? 1), ("proj_size", projectionSize)]
+        where value > Self.maximumSize {
+            throw RecurError("\(source): '\(field)' is \(value), above the largest size Recur builds (\(Self.maximumSize))", fix: "check the configuration")
+        }
+        guard layers <= Self.maximumLayers else {
+            throw RecurError("\(source): 'layers' is \(layers), above \(Self.maximumLayers)", fix: "check the configuration")
         }
         try need(hiddenSize, "hidden_size")
         try need(layers, "layers")
@@ -259,5 +291,91 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                                   convention: convention ?? .keras1, recurrentInitialization: initialization,
                                   cell: cell == kind.cell ? nil : cell, seed: seed)
         }
+    }
+}
+
+/// Levenshtein's nearest of `candidates` to `word`, if it is close (at most a third of its
+/// letters differ).
+func nearest(_ word: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var row = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var previous = row[0]
+            row[0] = i + 1
+            for (j, cb) in b.enumerated() {
+                let next = min(row[j + 1] + 1, row[j] + 1, previous + (ca == cb ? 0 : 1))
+                (previous, row[j + 1]) = (row[j + 1], next)
+            }
+        }
+        return row[b.count]
+    }
+    let w = Array(word.lowercased())
+    guard let best = candidates.map({ ($0, distance(w, Array($0))) }).min(by: { $0.1 < $1.1 }) else { return nil }
+    return best.1 <= max(1, w.count / 3) ? best.0 : nil
+}
+
+extension ModelConfig {
+    /// Every tensor of the model this configuration describes, by state-dict name and shape,
+    /// computed without allocating (`validate` has bounded the sizes). A model file's tensors
+    /// are checked against it before the model is built.
+    public var parameterShapes: [(name: String, shape: [Int])] {
+        func prefixed(_ prefix: String, _ list: [(name: String, shape: [Int])]) -> [(name: String, shape: [Int])] {
+            list.map { (prefix + "." + $0.name, $0.shape) }
+        }
+        func linear(_ prefix: String, _ input: Int, _ output: Int) -> [(name: String, shape: [Int])] {
+            [(prefix + ".weight", [output, input]), (prefix + ".bias", [output])]
+        }
+        let features = projectionSize > 0 ? projectionSize : hiddenSize
+        switch task {
+        case .sequence:
+            let c = cell.cell(hiddenSize: hiddenSize, projectionSize: projectionSize, activation: activation, resetAfter: resetAfter)
+            let D = bidirectional ? 2 : 1
+            return prefixed("rnn", c.stackParameterShapes(inputSize: inputSize!, layers: layers, bidirectional: bidirectional, bias: bias))
+                + linear("head", merge == .concat ? D * features : features, outputSize!)
+        case .jordan:
+            return JordanCell(hiddenSize: hiddenSize, outputSize: outputSize!, activation: activation ?? .tanh)
+                .stackParameterShapes(inputSize: inputSize!, layers: layers, bidirectional: bidirectional, bias: bias)
+        case .languageModel:
+            let c = cell.cell(hiddenSize: hiddenSize, projectionSize: projectionSize)
+            let head = linear("head", features, vocabularySize!)
+            return [("embedding.weight", [vocabularySize!, embeddingSize!])]
+                + prefixed("rnn", c.stackParameterShapes(inputSize: embeddingSize!, layers: layers, bidirectional: false, bias: bias))
+                + (tied ? [head[1]] : head)
+        case .sentiment:
+            let kind = sentimentModel!, units = kind.units
+            // The recurrent tensors' shapes do not depend on the activation or reset placement.
+            let c = cell.cell(hiddenSize: units)
+            return [("embedding.weight", [vocabularySize!, embeddingSize!])]
+                + prefixed("rnn", c.stackParameterShapes(inputSize: embeddingSize!, layers: 1, bidirectional: false, bias: bias))
+                + (kind == .gru100 ? linear("dense", 100, 100) : []) + (units == 100 ? linear("head", 100, 1) : [])
+        }
+    }
+
+    /// How many numbers the model holds.
+    public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// About how many bytes training this model takes for batches of `batch` sequences of
+    /// `steps` steps: weights, gradients and two optimizer moments, plus what forward keeps
+    /// for backward and backward's own buffers (every gate, state and output, per step and
+    /// sequence). nil when the count passes Int.max.
+    public func trainingBytes(steps: Int, batch: Int) -> Int? {
+        let c = task == .jordan ? JordanCell(hiddenSize: hiddenSize, outputSize: outputSize!) as any RecurrentCell
+            : cell.cell(hiddenSize: sentimentModel?.units ?? hiddenSize, projectionSize: projectionSize)
+        let perStep = c.inputProjectionWidth + c.state.reduce(0) { $0 + $1.width } + c.buffers.reduce(0) { $0 + $1.width } + 2 * c.hiddenSize
+        let (D, V) = (bidirectional ? 2 : 1, task == .languageModel ? vocabularySize! : 0)
+        var (total, overflow) = 16.multipliedReportingOverflow(by: parameterCount)
+        if overflow { return nil }
+        for term in [[8, steps, batch, layers, D, perStep], [8, steps, batch, (embeddingSize ?? 0) + (inputSize ?? 0) + V]] {
+            var product = 1
+            for factor in term {
+                let (p, overflow) = product.multipliedReportingOverflow(by: max(factor, 0))
+                if overflow { return nil }
+                product = p
+            }
+            let (sum, overflow) = total.addingReportingOverflow(product)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
     }
 }

@@ -144,8 +144,10 @@ public final class Trainer<Task: TrainingTask> {
     /// Shuffles the batches (the task's stream before the first epoch).
     var rng: RandomGenerator
     var state = State()
-    /// The best weights, kept in memory when early stopping may need them.
+    /// The best weights, kept in memory when early stopping or a checkpoint needs them.
     var bestWeights: [[Float]]?
+    var keepsBest: Bool { options.patience != nil || checkpointing }
+    var checkpointing = false
 
     struct Sums: Codable {
         var loss = 0.0, weight = 0, correct = 0, steps = 0
@@ -187,6 +189,9 @@ public final class Trainer<Task: TrainingTask> {
     /// evaluation mode with the last weights, or the best ones when `patience` is set.
     /// `checkpoint`: resumes from `checkpoint.resume` first, saves to `checkpoint.path`.
     public func fit(checkpoint: CheckpointSpec? = nil) throws -> TrainingResult {
+        let lock = try checkpoint?.path.map(CheckpointLock.init)
+        defer { withExtendedLifetime(lock) {} }
+        checkpointing = checkpoint?.path != nil
         if let c = checkpoint, let resume = c.resume { try restore(resume, c) }
         if let c = checkpoint, c.path != nil, c.resume == nil { try save(c, best: false) }  // the initial state is good
         task.model.training = true
@@ -223,7 +228,7 @@ public final class Trainer<Task: TrainingTask> {
         }
         if state.sums.steps > 0 { try evaluatePoint(gradientNorm: nil, scheduled: false, checkpoint: checkpoint) }
         if options.patience != nil, let best = bestWeights {
-            for (p, v) in zip(task.model.parameters, best) { v.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: p.count) } }
+            for (p, v) in zip(task.model.parameters, best) { p.value.pointer.update(from: v, count: p.count) }
         }
         task.model.training = false
         return TrainingResult(history: state.history, best: state.best, bestStep: state.bestStep, atBest: state.atBest,
@@ -328,7 +333,7 @@ public final class Trainer<Task: TrainingTask> {
             state.bestStep = state.step
             state.sinceBest = 0
             state.atBest = (valid + extra).map { TrainingLogPoint.Metric(name: $0.name, value: $0.value) }
-            if options.patience != nil { bestWeights = task.model.parameters.map { Array($0.value.scalars) } }
+            if keepsBest { bestWeights = task.model.parameters.map { Array($0.value.scalars) } }
         } else {
             state.sinceBest += 1
         }
@@ -355,12 +360,16 @@ public final class Trainer<Task: TrainingTask> {
     func save(_ c: CheckpointSpec, best: Bool) throws {
         guard let path = c.path else { return }
         let model = task.model
-        if best {
-            try TrainingCheckpoint.saveBest(model, format: c.format, identity: c.identity, architecture: c.architecture,
-                                            extra: c.extra, save: path)
-        }
+        if best { try saveBest(c, path: path) }
+        let bestTensors = bestWeights.map { zip(model.parameters, $0).map { Tensor($1, shape: $0.shape) } }
         try TrainingCheckpoint.save(model, optimizer: optimizer, progress: state, random: randomStreams, format: c.format,
-                                    identity: c.identity, architecture: c.architecture, extra: c.extra, to: path)
+                                    identity: c.identity, architecture: c.architecture, extra: c.extra, best: bestTensors, to: path)
+    }
+
+    /// The model's current weights to the best file, marked with the best step.
+    func saveBest(_ c: CheckpointSpec, path: String) throws {
+        try TrainingCheckpoint.saveBest(task.model, step: state.bestStep, format: c.format, identity: c.identity,
+                                        architecture: c.architecture, extra: c.extra, save: path)
     }
 
     func restore(_ path: String, _ c: CheckpointSpec) throws {
@@ -370,14 +379,19 @@ public final class Trainer<Task: TrainingTask> {
                                                   randomCount: streams, as: State.self)
         state = saved.progress
         randomStreams = saved.random
-        if options.patience != nil, state.best != nil {
-            // The best weights are on disk beside the checkpoint.
-            let best = try Safetensors(contentsOf: URL(fileURLWithPath: TrainingCheckpoint.bestPath(path)))
-            let copy = task.model
-            let current = copy.parameters.map { Array($0.value.scalars) }
-            try Checkpoint.restore(copy, from: best, source: TrainingCheckpoint.bestPath(path))
-            bestWeights = copy.parameters.map { Array($0.value.scalars) }
-            for (p, v) in zip(copy.parameters, current) { v.withUnsafeBufferPointer { p.value.pointer.update(from: $0.baseAddress!, count: p.count) } }
+        if state.best != nil, keepsBest {
+            guard let best = TrainingCheckpoint.bestWeights(in: saved.file, model: task.model) else {
+                throw RecurError("\(path): has no copy of its best weights (written by an older version)", fix: "start the run again")
+            }
+            bestWeights = best.map { Array($0.scalars) }
+            // A kill between the best file and the checkpoint leaves the two out of step: the
+            // checkpoint's copy is the one that belongs to it.
+            if let save = c.path, TrainingCheckpoint.bestStep(of: save) != state.bestStep {
+                let current = task.model.parameters.map { Array($0.value.scalars) }
+                for (p, v) in zip(task.model.parameters, bestWeights!) { p.value.pointer.update(from: v, count: p.count) }
+                try saveBest(c, path: save)
+                for (p, v) in zip(task.model.parameters, current) { p.value.pointer.update(from: v, count: p.count) }
+            }
         }
         if case .examples(let count, _, _) = task.batches, state.epoch > 0, state.order.count != count {
             throw RecurError("\(path): saved for \(state.order.count) training examples, this data has \(count)",

@@ -63,7 +63,9 @@ public struct WAVFile: Sendable {
         guard let range = dataRange else { throw fail("has no data chunk") }
         guard f.channels >= 1 else { throw fail("declares 0 channels") }
         guard f.channels <= 256 else { throw fail("declares \(f.channels) channels, more than any real recording") }
-        guard f.rate >= 1 && f.rate <= 1_536_000 else { throw fail("declares an absurd sample rate of \(f.rate) Hz") }
+        guard f.rate >= 1000 && f.rate <= 768_000 else {
+            throw fail("declares a sample rate of \(f.rate) Hz, outside what audio recordings use (1,000 to 768,000 Hz)")
+        }
         let float: Bool
         switch (f.code, f.bits) {
         case (1, 8), (1, 16), (1, 24), (1, 32): float = false
@@ -76,6 +78,7 @@ public struct WAVFile: Sendable {
             throw fail("has block align \(f.blockAlign), but \(f.channels) channels of \(f.bits) bits need \(width * f.channels)")
         }
         let frames = range.count / f.blockAlign
+        guard frames >= 1 else { throw fail("holds no samples (an empty recording)") }
         var mono = [Float](repeating: 0, count: frames)
         let scale = 1 / Float(f.channels)
         for i in 0..<frames {

@@ -37,8 +37,8 @@ public struct ReviewCorpus: Sendable {
             throw RecurError("\(path): not UTF-8 text", fix: "save the file as UTF-8")
         }
         var reviews: [Review] = [], skipped = 0
-        // "\r\n" is one Character in Swift: split on both forms.
-        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        // "\r\n" is one Character in Swift: split on it, "\n" and old Macs' "\r".
+        for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let problem: String
             if let tab = line.firstIndex(of: "\t") {

@@ -29,6 +29,9 @@ public struct SpeechCommandsDataset: Sendable {
             return !name.hasPrefix(".") && name != "_background_noise_" && fm.fileExists(atPath: root + "/" + name, isDirectory: &d) && d.boolValue
         }.sorted()
         let chosen = requested ?? folders
+        for (i, c) in chosen.enumerated() where chosen[..<i].contains(c) {
+            throw RecurError("`classes` lists '\(c)' twice", fix: "name each class once")
+        }
         for c in chosen where !folders.contains(c) {
             throw RecurError("\(root): no class folder '\(c)'", fix: "choose `classes` from \(folders.joined(separator: ","))")
         }

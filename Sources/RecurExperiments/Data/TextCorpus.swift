@@ -61,6 +61,19 @@ public struct TokenVocabulary: Sendable, Equatable {
 
     public var count: Int { tokens.count }
 
+    /// A saved vocabulary must list at least one unit, each once and none empty (ids are
+    /// positions in the list, so a duplicate would give one word two ids).
+    public static func check(_ tokens: [String], source: String) throws {
+        guard !tokens.isEmpty else { throw RecurError("\(source): the vocabulary is empty", fix: "the checkpoint is damaged; use another one") }
+        var seen = Set<String>()
+        for (i, t) in tokens.enumerated() {
+            guard !t.isEmpty else { throw RecurError("\(source): vocabulary entry \(i) is empty", fix: "the checkpoint is damaged; use another one") }
+            guard seen.insert(t).inserted else {
+                throw RecurError("\(source): the vocabulary lists '\(t)' twice (entry \(i))", fix: "the checkpoint is damaged; use another one")
+            }
+        }
+    }
+
     /// Ids of `units` from `file`; unknown units become `<unk>`, or are an error naming the
     /// file and line when the vocabulary has no `<unk>`.
     public func encode(_ units: [String], lines: [Int32], file: String) throws -> [Int32] {

@@ -252,6 +252,7 @@ public struct ForecastExperiment: Sendable {
         let scaler = Scaler(scaling, fitOn: Array(series.values[0..<(data.splitIndex + window)]))
         let inputs = data.inputs.map { $0.map(scaler.transform) }, targets = data.targets.map(scaler.transform)
         var rng = RandomGenerator(seed: seed)
+        try MemoryBudget.check(training: modelConfig, steps: window, batch: batchSize)
         let model = Model(self, rng: &rng)
         let opt: any Optimizer = optimizer == .adam
             ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: convention.adamEpsilon)

@@ -50,15 +50,5 @@ public enum ForecastReport {
     }
 }
 
-/// 3 significant digits, scientific below 0.01.
-public func formatScientific(_ x: Double) -> String {
-    guard x.isFinite else { return "-" }
-    if x != 0 && abs(x) < 0.01 {
-        let e = Int(floor(log10(abs(x))))
-        let m = x / pow(10, Double(e))
-        return formatNumber(m, decimals: 2) + "e" + String(e)
-    }
-    return formatNumber(x, decimals: abs(x) < 10 ? 4 : 2)
-}
 
 import Foundation

@@ -170,6 +170,9 @@ public struct LanguageModelExperiment: Sendable {
         for (name, ids) in [("validation", valid), ("test", test)] where ids.count < 2 {
             throw RecurError("the \(name) text has \(ids.count) tokens; perplexity needs at least 2", fix: "give a longer \(name) text")
         }
+        let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
+                                       hiddenSize: hiddenSize, layers: layers, tied: tied, projectionSize: projectionSize)
+        try MemoryBudget.check(training: architecture, steps: bptt, batch: batchSize)
         let model = makeModel(vocabularySize: vocabulary.count)
         let task = try Task(self, model: model, train: train, valid: valid, test: test)
         var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
@@ -178,8 +181,6 @@ public struct LanguageModelExperiment: Sendable {
         let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate), options: options,
                               shuffle: RandomGenerator(seed: seed))
         trainer.report(to: progress, run: run)
-        let architecture = ModelConfig(languageModel: cell, vocabularySize: vocabulary.count, embeddingSize: embeddingSize,
-                                       hiddenSize: hiddenSize, layers: layers, tied: tied, projectionSize: projectionSize)
         var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-lm-2", identity: TrainingCheckpoint.identity(config),
                                         architecture: architecture)
         (checkpoint.extra, checkpoint.mustMatch) = (checkpointMetadata(vocabulary), ["vocabulary"])
@@ -207,8 +208,11 @@ public struct LanguageModelExperiment: Sendable {
               let vocabText = file.metadata["vocabulary"] else {
             throw RecurError("\(path): not a Recur language-model checkpoint", fix: "give a file that a language-model run saved (`save`)")
         }
-        let tokens = try JSONDecoder().decode([String].self, from: Data(vocabText.utf8))
-        guard let c = try JSONSerialization.jsonObject(with: Data(configText.utf8)) as? [String: Any],
+        guard let tokens = try? JSONDecoder().decode([String].self, from: Data(vocabText.utf8)) else {
+            throw RecurError("\(path): its vocabulary metadata is not a JSON list of strings", fix: "the checkpoint is damaged; use another one")
+        }
+        try TokenVocabulary.check(tokens, source: path)
+        guard let c = (try? JSONSerialization.jsonObject(with: Data(configText.utf8))) as? [String: Any],
               let cell = (c["cell"] as? String).flatMap(CellType.init(rawValue:)), let layers = c["layers"] as? Int,
               let emb = c["embedding"] as? Int, let hidden = c["hidden"] as? Int else {
             throw RecurError("\(path): the saved configuration is incomplete", fix: "the checkpoint is damaged; use another one")
@@ -223,14 +227,19 @@ public struct LanguageModelExperiment: Sendable {
         e.recurrentInitialization = (c["init"] as? String).flatMap(RecurrentInitialization.init(rawValue:))
         e.level = (c["level"] as? String).flatMap(TextCorpus.Level.init(rawValue:)) ?? .word
         let vocabulary = TokenVocabulary(tokens: tokens)
+        let architecture = ModelConfig(languageModel: cell, vocabularySize: tokens.count, embeddingSize: emb, hiddenSize: hidden,
+                                       layers: layers, tied: e.tied, projectionSize: e.projectionSize)
+        try architecture.validate(source: path + " (its configuration)")
+        try Checkpoint.checkShapes(architecture, file: file, source: path)
         let model = e.makeModel(vocabularySize: vocabulary.count)
         try Checkpoint.restore(model, from: file, source: path)
         return (model, vocabulary, e)
     }
 
     /// Samples `length` units after `prime`. temperature 0 is greedy.
+    /// - emit: called with each unit as soon as it is sampled (to stream the text).
     public static func generate(_ model: LanguageModel, vocabulary: TokenVocabulary, prime: [String], length: Int,
-                                temperature: Float, seed: UInt64) throws -> [String] {
+                                temperature: Float, seed: UInt64, emit: ((String) -> Void)? = nil) throws -> [String] {
         model.training = false
         var state = model.zeroState(batch: 1)
         let unk = vocabulary.ids[TextCorpus.unknown]
@@ -261,6 +270,7 @@ public struct LanguageModelExperiment: Sendable {
                 p.removeAll()
             }
             out.append(vocabulary.tokens[next])
+            emit?(vocabulary.tokens[next])
             logits = model([Int32(next)], steps: 1, batch: 1, state: &state)
         }
         return out

@@ -161,14 +161,16 @@ public struct PalindromeExperiment: Sendable {
     public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
         let data = trainingData()
+        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, outputSize: 10, bias: convention.bias(for: cell),
+                                       projectionSize: projectionSize, merge: merge)
+        try MemoryBudget.check(training: architecture, steps: length, batch: batchSize)
         let (model, recurrent) = makeModel(inputSize: data.inputSize)
+        precondition(recurrent.bias == architecture.bias, "the palindrome model's bias \(recurrent.bias) differs from its configuration's \(architecture.bias)")
         let task = Task(self, model: model, data: data)
         let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate),
                               options: trainingOptions, shuffle: RandomGenerator(seed: seed))
         trainer.report(to: progress, run: run)
-        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
-                                       bidirectional: bidirectional, outputSize: 10, bias: recurrent.bias,
-                                       projectionSize: projectionSize, merge: merge)
         let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-palindrome-2",
                                                                  identity: TrainingCheckpoint.identity(config), architecture: architecture))
         // Test on fresh batches from another stream, in evaluation mode.

@@ -161,8 +161,13 @@ public struct SentimentExperiment: Sendable {
     public func run(train: ReviewCorpus, valid: ReviewCorpus, test: ReviewCorpus, save: String? = nil, resume: String? = nil,
                     progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
+        for (name, corpus) in [("training", train), ("validation", valid), ("test", test)] where corpus.reviews.isEmpty {
+            throw RecurError("the \(name) set has no reviews", fix: "give more reviews, or another validation fraction")
+        }
         let vocabulary = Vocabulary(training: train.reviews.map { Tokenizer.tokens($0.text) }, size: vocabularySize)
         let trainData = encode(train, vocabulary), validData = encode(valid, vocabulary), testData = encode(test, vocabulary)
+        let architecture = ModelConfig(sentiment: model, cell: cell, vocabularySize: vocabularySize, convention: convention)
+        try MemoryBudget.check(training: architecture, steps: maxlen, batch: batchSize)
         var rng = RandomGenerator(seed: seed)
         let net = SentimentModel(kind: model, vocabularySize: vocabularySize, convention: convention,
                                  recurrentInitialization: recurrentInitialization, cell: cell, seed: rng.next())
@@ -175,7 +180,7 @@ public struct SentimentExperiment: Sendable {
         trainer.report(to: progress, run: run)
         var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-sentiment-1",
                                         identity: TrainingCheckpoint.identity(config),
-                                        architecture: ModelConfig(sentiment: model, cell: cell, vocabularySize: vocabularySize, convention: convention))
+                                        architecture: architecture)
         let words = vocabulary.ids.sorted { $0.value < $1.value }.map(\.key)
         (checkpoint.extra, checkpoint.mustMatch) = (["vocabulary": JSON.array(words.map { .string($0) }).serialized()], ["vocabulary"])
         let trained = try trainer.fit(checkpoint: checkpoint)

@@ -82,6 +82,19 @@ public struct SpeechExperiment: Sendable {
     }
 
     /// The saved architecture: a `sequence` model file that `recur export` and `recur infer` read.
+    /// FNV-1a over every clip's label and feature bits, in order: equal for the same data.
+    static func fingerprint(_ splits: [Features]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ x: UInt64) { h = (h ^ x) &* 0x100_0000_01b3 }
+        for f in splits {
+            for (label, clip) in zip(f.labels, f.values) {
+                mix(UInt64(label))
+                for v in clip { mix(UInt64(v.bitPattern)) }
+            }
+        }
+        return String(h, radix: 16)
+    }
+
     func modelConfig(classes: Int) -> ModelConfig {
         ModelConfig(sequence: cell, inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
                     outputSize: classes, projectionSize: projectionSize, merge: model == .bidir ? merge : .concat)
@@ -170,10 +183,13 @@ public struct SpeechExperiment: Sendable {
     /// Trains and evaluates. `save`: at every validation point the full training state goes
     /// to `save` (for `resume`, which continues bit-identically), and the weights at each new
     /// best validation accuracy to `<save>.best.safetensors`.
-    public func run(train: Features, valid: Features, test: Features, classes: Int,
+    /// - classNames: the classes in label order, which a resumed run must share (with the
+    ///   clips of every split, compared by a fingerprint of their features and labels).
+    public func run(train: Features, valid: Features, test: Features, classes: Int, classNames: [String] = [],
                     save: String? = nil, resume: String? = nil,
                     progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
+        try MemoryBudget.check(training: modelConfig(classes: classes), steps: train.frames, batch: batchSize)
         var rng = RandomGenerator(seed: seed)
         let layer = cell.makeLayer(inputSize: coefficients, hiddenSize: hidden, layers: layers, bidirectional: model == .bidir,
                                    projectionSize: projectionSize, initialization: initialization,
@@ -185,8 +201,13 @@ public struct SpeechExperiment: Sendable {
         options.patience = patience
         let trainer = Trainer(task: task, optimizer: Adam(parameters: net.parameters, learningRate: learningRate), options: options, shuffle: rng)
         trainer.report(to: progress, run: run)
-        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-speech-2",
-                                                                 identity: TrainingCheckpoint.identity(config), architecture: modelConfig(classes: classes)))
+        var checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-speech-2",
+                                        identity: TrainingCheckpoint.identity(config), architecture: modelConfig(classes: classes))
+        let data: JSON = .object([("classes", .array(classNames.map { .string($0) })), ("train", JSON(train.labels.count)),
+                                  ("valid", JSON(valid.labels.count)), ("test", JSON(test.labels.count)),
+                                  ("fingerprint", .string(Self.fingerprint([train, valid, test])))])
+        (checkpoint.extra, checkpoint.mustMatch) = (["data": data.serialized()], ["data"])
+        let trained = try trainer.fit(checkpoint: checkpoint)
         let final = evaluate(net, test, classes: classes)
         let history = trained.history.map { ValidationPoint(step: $0.step, trainLoss: $0["train_loss"]!, validAccuracy: $0["valid_accuracy"]!) }
         return Result(name: name, bestValidAccuracy: trained.best ?? .nan, testAccuracyAtBest: trained.atBest("test_accuracy_at_best") ?? .nan,

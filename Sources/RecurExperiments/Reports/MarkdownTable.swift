@@ -1,3 +1,4 @@
+import Foundation
 import Recur
 /// A table rendered as GitHub Markdown (reports) or aligned plain text (terminals).
 public struct MarkdownTable: Sendable {
@@ -45,14 +46,38 @@ public struct MarkdownTable: Sendable {
     }
 }
 
-/// Formats a number for tables: fixed decimals, or "-" when absent.
+/// Formats a number for tables: fixed decimals, or "-" when absent or not finite. Any Double
+/// is accepted: where fixed decimals would need more than 15 digits, the number is written as
+/// mantissa and exponent ("1.23e+20").
 public func formatNumber(_ x: Double?, decimals: Int = 4) -> String {
     guard let x, x.isFinite else { return "-" }
-    var s = String(Int64((abs(x) * pow10(decimals)).rounded()))
+    let decimals = min(max(decimals, 0), 12)
+    let scaled = (abs(x) * pow10(decimals)).rounded()
+    guard scaled < 1e15 else { return exponentForm(x, digits: 2) }
+    var s = String(Int64(scaled))
     while s.count <= decimals { s = "0" + s }
     let cut = s.index(s.endIndex, offsetBy: -decimals)
     let body = decimals > 0 ? s[..<cut] + "." + s[cut...] : Substring(s)
     return (x < 0 && body.contains(where: { $0 != "0" && $0 != "." }) ? "-" : "") + body
+}
+
+/// 3 significant digits, mantissa and exponent below 0.01 (and for huge values).
+public func formatScientific(_ x: Double) -> String {
+    guard x.isFinite else { return "-" }
+    if x != 0 && abs(x) < 0.01 { return exponentForm(x, digits: 2) }
+    return formatNumber(x, decimals: abs(x) < 10 ? 4 : 2)
+}
+
+/// "m.mme±E" with `digits` decimals in the mantissa; x finite and non-zero.
+private func exponentForm(_ x: Double, digits: Int) -> String {
+    var e = Int(floor(log10(abs(x))))
+    var m = x / pow(10, Double(e))
+    if abs(m).rounded(toPlaces: digits) >= 10 { (m, e) = (m / 10, e + 1) }  // 9.999 -> 1.00e+1
+    return formatNumber(m, decimals: digits) + "e" + (e >= 0 ? "+" : "") + String(e)
+}
+
+private extension Double {
+    func rounded(toPlaces n: Int) -> Double { (self * pow10(n)).rounded() / pow10(n) }
 }
 
 private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { r, _ in r * 10 } }

@@ -34,7 +34,7 @@ public final class ProgressReporter: @unchecked Sendable {
             let now = Date()
             guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
             lastDraw = now
-            let width = 24, filled = Int(Double(width) * Double(done) / Double(total))
+            let width = 24, filled = total > 0 ? min(width, max(0, width * done / total)) : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let line = "\(label) \(bar) \(done)/\(total)  \(formatNumber(rate, decimals: 1)) \(unit)/s  ETA \(Self.clock(eta))  \(stats)"
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + (done == total ? "\n" : "")).utf8))
@@ -51,7 +51,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     static func clock(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "--:--" }
+        guard seconds.isFinite, abs(seconds) < 1e9 else { return "--:--" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%02d:%02d", s / 60, s % 60)
     }

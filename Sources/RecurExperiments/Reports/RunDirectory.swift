@@ -6,20 +6,18 @@ import Foundation
 /// every write is skipped.
 public final class RunDirectory: @unchecked Sendable {
     public let url: URL?
-    private var metrics: FileHandle?
+    private var metrics: AppendingFile?
+    /// The first failed metrics write; `writeResults` throws it, so a run whose log could not
+    /// be written does not end with exit 0.
+    private var metricsError: Error?
 
     /// Creates the folder (and parents). Throws a message naming the folder if it cannot.
     public init(_ path: String?) throws {
         guard let path else { url = nil; return }
         let u = URL(fileURLWithPath: path)
-        do { try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true) } catch {
-            throw RecurError("cannot create output folder \(path): \(error.localizedDescription)",
-                             fix: "choose a writable path for --out")
-        }
+        try AtomicFile.createFolder(path)
         url = u
-        let m = u.appendingPathComponent("metrics.jsonl")
-        _ = FileManager.default.createFile(atPath: m.path, contents: nil)
-        metrics = try? FileHandle(forWritingTo: m)
+        metrics = try AppendingFile(creating: u.appendingPathComponent("metrics.jsonl").path)
     }
 
     public func subdirectory(_ name: String) throws -> RunDirectory {
@@ -28,18 +26,15 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// Appends one JSON object as a line of metrics.jsonl.
     public func logMetrics(_ line: JSON) {
-        metrics?.write(Data((line.serialized() + "\n").utf8))
+        guard metricsError == nil else { return }
+        do { try metrics?.append(line.serialized() + "\n") } catch { metricsError = error }
     }
 
     public func write(_ name: String, _ text: String) throws {
+        if let metricsError { throw metricsError }
         guard let url else { return }
-        let file = url.appendingPathComponent(name)
-        do { try Data(text.utf8).write(to: file, options: .atomic) } catch {
-            throw RecurError("cannot write \(file.path): \(error.localizedDescription)", fix: "check free space and permissions")
-        }
+        try AtomicFile.write(Data(text.utf8), to: url.appendingPathComponent(name).path)
     }
 
     public func writeResults(_ results: JSON) throws { try write("results.json", results.serialized(pretty: true) + "\n") }
-
-    deinit { try? metrics?.close() }
 }

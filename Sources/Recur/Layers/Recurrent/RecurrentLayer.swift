@@ -81,14 +81,12 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         var rng = RandomGenerator(seed: seed)
         let D = bidirectional ? 2 : 1
         var passes: [[DirectionPass]] = []
-        for l in 0..<layers {
-            let inSize = l == 0 ? inputSize : D * cell.outputSize
-            let specs = cell.parameters(inputSize: inSize, bias: bias)
+        for (l, (inSize, specs)) in cell.stackLayout(inputSize: inputSize, layers: layers, bidirectional: bidirectional, bias: bias).enumerated() {
             precondition(specs.first?.role == .inputWeight && specs[0].shape == [cell.inputProjectionWidth, inSize],
                          "\(Cell.self): the first parameter must be the input weight [\(cell.inputProjectionWidth), \(inSize)], got \(specs.first.map { "\($0.name) \($0.shape)" } ?? "none")")
             var row: [DirectionPass] = []
             for d in 0..<D {
-                let suffix = "_l\(l)" + (d == 1 ? "_reverse" : "")
+                let suffix = Cell.nameSuffix(layer: l, reverse: d == 1)
                 let params = specs.map { Parameter($0.name + suffix, shape: $0.shape) }
                 initialization.initialize(Array(zip(specs, params)), hiddenSize: cell.hiddenSize,
                                           identityScale: identityScale, rng: &rng)
@@ -312,5 +310,31 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
             for j in 0..<b { (dst + (j * a + i) * c).update(from: src + (i * b + j) * c, count: c) }
         }
         return out
+    }
+}
+
+extension RecurrentCell {
+    /// Each layer's input size and the cell's tensors there: layer 0 reads `inputSize`
+    /// features, layer k > 0 the D directions' outputs of layer k-1 (D is 2 when
+    /// bidirectional; only the size of later layers depends on it).
+    public func stackLayout(inputSize: Int, layers: Int, bidirectional: Bool, bias: RecurrentBias) -> [(inputSize: Int, parameters: [CellParameter])] {
+        let D = bidirectional ? 2 : 1
+        return (0..<layers).map { l in
+            let size = l == 0 ? inputSize : D * outputSize
+            return (size, parameters(inputSize: size, bias: bias))
+        }
+    }
+
+    /// PyTorch's suffix of a tensor name: `_l{k}`, and `_reverse` for the second direction.
+    public static func nameSuffix(layer: Int, reverse: Bool) -> String { "_l\(layer)" + (reverse ? "_reverse" : "") }
+
+    /// Every tensor of a stack by name and shape, as `RecurrentLayer` names them, without
+    /// allocating any.
+    public func stackParameterShapes(inputSize: Int, layers: Int, bidirectional: Bool, bias: RecurrentBias) -> [(name: String, shape: [Int])] {
+        stackLayout(inputSize: inputSize, layers: layers, bidirectional: bidirectional, bias: bias).enumerated().flatMap { l, layer in
+            (bidirectional ? [false, true] : [false]).flatMap { reverse in
+                layer.parameters.map { ($0.name + Self.nameSuffix(layer: l, reverse: reverse), $0.shape) }
+            }
+        }
     }
 }
