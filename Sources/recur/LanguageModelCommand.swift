@@ -84,6 +84,14 @@ struct LanguageModelCommand: ParsableCommand {
         let vocabulary = TokenVocabulary(training: units[0].units)
         let ids = try zip(units, paths).map { try vocabulary.encode($0.units, lines: $0.lines, file: $1) }
         common.log("vocabulary \(vocabulary.count); tokens: \(ids[0].count) train, \(ids[1].count) valid, \(ids[2].count) test")
+        // A text of only <unk> (and line ends) gives a low perplexity that means nothing.
+        let words = units[0].units.filter { $0 != TextCorpus.unknown && $0 != TextCorpus.endOfSentence }
+        guard !words.isEmpty else {
+            throw RecurError("\(paths[0]): the training text has no words besides \(TextCorpus.unknown) and line ends", fix: "train on a real text")
+        }
+        if Double(words.count) < 0.5 * Double(units[0].units.count) {
+            FileHandle.standardError.write(Data("warning: \(paths[0]): \(units[0].units.count - words.count) of its \(units[0].units.count) tokens are \(TextCorpus.unknown) or line ends; the perplexity will say little\n".utf8))
+        }
         var runs = [experiment()]
         if compare {
             runs = []

@@ -124,6 +124,14 @@ import Testing
         e.epochs = 1
         let corpus = ReviewCorpus.synthetic(count: 20, seed: 1)
         #expect { try e.run(train: corpus, valid: corpus, test: ReviewCorpus(reviews: [])) } throws: { "\($0)".contains("the test set has no reviews") }
+        // A text of nothing but <unk>.
+        let unk = dir.appendingPathComponent("unk.txt").path
+        try Data(String(repeating: "<unk> <unk> <unk>\n", count: 30).utf8).write(to: URL(fileURLWithPath: unk))
+        let lm = try RecurProcess.run(["lm", "--train", unk, "--valid", unk, "--test", unk, "--epochs", "1", "--hidden", "4", "--quiet"])
+        #expect(lm.status != 0 && lm.stderr.contains("no words besides <unk>"), "\(lm.stderr)")
+        // --synthetic with files would ignore the files.
+        let both = try RecurProcess.run(["sentiment", "--synthetic", "40", "--train", tsv, "--test", tsv])
+        #expect(both.status != 0 && both.stderr.contains("cannot be combined"), "\(both.stderr)")
     }
 
     /// Every numeric option of the training commands, given values at and past its limits
