@@ -63,6 +63,8 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try ModelConfig.load(config)
+        try MemoryBudget.check(cfg.parameterCount.multipliedReportingOverflow(by: 8).overflow ? nil : cfg.parameterCount * 8,
+                               what: "a model of \(cfg.parameterCount) parameters", fix: "check the sizes in \(config)")
         let model = cfg.makeModel(seed: seed)
         try Checkpoint.save(model, metadata: ["model": cfg.json], to: out)
         print("wrote \(out): \(model.parameterCount) parameters")
