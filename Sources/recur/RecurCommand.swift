@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Recur
 import RecurExperiments
 
@@ -18,7 +19,21 @@ struct RecurCommand: ParsableCommand {
         "save": "--save", "hidden": "--hidden", "layers": "--layers", "skipBad": "--skip-bad", "trainFraction": "--split", "window": "--window",
     ]
 
+    /// Arguments whose bytes are not UTF-8 (e.g. a file name from another encoding), which
+    /// Swift would turn into other characters and then report as a missing file.
+    static func undecodableArguments() -> [Int] {
+        (1..<Int(CommandLine.argc)).filter { i in
+            guard let p = CommandLine.unsafeArgv[i] else { return false }
+            return String(validatingCString: p) == nil
+        }
+    }
+
     static func main() {
+        if let i = undecodableArguments().first {
+            let shown = String(decoding: Array(UnsafeBufferPointer(start: CommandLine.unsafeArgv[i]!, count: strlen(CommandLine.unsafeArgv[i]!))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            exit(withError: RecurError("argument \(i) (\(shown)) is not valid UTF-8, so it cannot name a file or value",
+                                       fix: "rename the file to a UTF-8 name (e.g. convmv -f latin1 -t utf8), or pass it through a link with such a name"))
+        }
         do {
             var command = try parseAsRoot(OptionLimits.joinNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()

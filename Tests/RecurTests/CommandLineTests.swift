@@ -43,18 +43,7 @@ struct RecurProcess {
         return r
     }
 
-    static func run(_ arguments: [String]) throws -> RecurProcess {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return RecurProcess(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> RecurProcess { try run(arguments, timeout: 3600) }
 }
 
 func temporaryFolder() -> URL {

@@ -31,6 +31,19 @@ import Testing
         #expect(Self.configError("[1, 2]").contains("not a JSON object"))
     }
 
+    /// A file name that is not UTF-8 is reported as such, not as a missing file.
+    @Test func nonUTF8ArgumentsAreNamed() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "exec \"$0\" forecast --csv \"$(printf '/tmp/\\377.csv')\" --column a", RecurProcess.executable.path]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0 && text.contains("is not valid UTF-8"), "\(text)")
+    }
+
     /// `recur init` refuses a configuration whose weights alone exceed the memory.
     @Test func initRefusesModelsBeyondMemory() throws {
         let path = temporaryFolder().appendingPathComponent("m.json").path

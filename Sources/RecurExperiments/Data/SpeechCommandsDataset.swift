@@ -28,6 +28,9 @@ public struct SpeechCommandsDataset: Sendable {
             var d: ObjCBool = false
             return !name.hasPrefix(".") && name != "_background_noise_" && fm.fileExists(atPath: root + "/" + name, isDirectory: &d) && d.boolValue
         }.sorted()
+        if let odd = folders.first(where: { $0.contains("\u{FFFD}") }) {
+            throw RecurError("\(root): the folder name '\(odd)' is not valid UTF-8", fix: "rename it to a UTF-8 name")
+        }
         let chosen = requested ?? folders
         for (i, c) in chosen.enumerated() where chosen[..<i].contains(c) {
             throw RecurError("`classes` lists '\(c)' twice", fix: "name each class once")
