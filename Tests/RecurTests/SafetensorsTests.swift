@@ -93,23 +93,29 @@ import Testing
     }
 }
 
-/// The fuzzer's seed corpus (Fuzz/corpus) is made of valid files: each one loads.
+/// The fuzzer's seed corpora (Fuzz/corpus/<target>) are valid files: each one loads.
 @Suite struct FuzzCorpusTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../Fuzz/corpus").standardized
 
-    @Test func seedCorpusLoads() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()
-        #expect(names.count >= 8)
-        for name in names {
-            let data = try Data(contentsOf: Self.folder.appendingPathComponent(name))
-            let file = data.dropFirst()
-            if data.first == 0 {
-                #expect(throws: Never.self, "\(name)") { try Safetensors(data: Data(file), source: name) }
-            } else {
-                let wav = try WAVFile(data: Data(file), source: name)
-                #expect(!wav.samples.isEmpty, "\(name)")
-            }
+    func files(_ target: String) throws -> [(name: String, path: String, data: Data)] {
+        let dir = Self.folder.appendingPathComponent(target)
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().map { name in
+            let path = dir.appendingPathComponent(name).path
+            return (name, path, try Data(contentsOf: URL(fileURLWithPath: path)))
         }
+    }
+
+    @Test func seedCorpusLoads() throws {
+        let targets = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).sorted()
+        #expect(targets == ["config", "csv", "lmcheckpoint", "modelfile", "safetensors", "text", "tsv", "wav"])
+        for f in try files("safetensors") { #expect(throws: Never.self, "\(f.name)") { try Safetensors(data: f.data, source: f.name) } }
+        for f in try files("wav") { #expect(try !WAVFile(data: f.data, source: f.name).samples.isEmpty, "\(f.name)") }
+        for f in try files("config") { #expect(throws: Never.self, "\(f.name)") { try ModelConfig(json: f.data, source: f.name) } }
+        for f in try files("modelfile") { #expect(throws: Never.self, "\(f.name)") { try Checkpoint.loadModel(f.path) } }
+        for f in try files("csv") { #expect(try CSVTable(text: String(decoding: f.data, as: UTF8.self), source: f.name).rows.count >= 2) }
+        for f in try files("tsv") { #expect(try ReviewCorpus.tsv(f.path).reviews.count == 4) }
+        for f in try files("text") { #expect(TextCorpus.units(ofText: String(decoding: f.data, as: UTF8.self), level: .word).units.count > 5) }
+        for f in try files("lmcheckpoint") { #expect(throws: Never.self, "\(f.name)") { try LanguageModelExperiment.load(f.path) } }
     }
 }
