@@ -93,6 +93,12 @@ import Testing
         expectSameResults(resumed.json, whole.json)
         let (cfg, _, _) = try Checkpoint.loadModel(TrainingCheckpoint.bestPath(path))
         #expect(cfg == ModelConfig(sequence: .lstm, inputSize: 20, hiddenSize: 8, layers: 2, outputSize: 2))
+        // Other classes with as many clips (the same clips under other names): refused, naming them.
+        #expect { try e.run(train: train, valid: valid, test: test, classes: 2, classNames: ["one", "two"], resume: path) } throws: {
+            "\($0)".contains("its data differs from this run's: classes [] in the checkpoint, [\"one\",\"two\"] in this run")
+        }
+        // Other clips in the same counts: the fingerprint differs.
+        #expect { try e.run(train: train, valid: test, test: valid, classes: 2, resume: path) } throws: { "\($0)".contains("fingerprint") }
         e.hidden = 9
         #expect(throws: RecurError.self) { try e.run(train: train, valid: valid, test: test, classes: 2, resume: path) }
     }
