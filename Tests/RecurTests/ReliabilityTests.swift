@@ -155,7 +155,7 @@ import Testing
         #expect(both.status != 0 && both.stderr.contains("cannot be combined"), "\(both.stderr)")
     }
 
-    /// Every numeric option of the training commands, given values at and past its limits
+    /// Every numeric option of the training commands and `generate`, given values at and past its limits
     /// (0, negative, fractional, huge, NaN, infinite) with a tiny budget: each run ends with
     /// exit 0 or a clear error, never a signal or a hang. Cases are drawn with a fixed seed;
     /// the values stay out of the range of long but valid work (a million epochs would be).
@@ -163,7 +163,12 @@ import Testing
         let dir = temporaryFolder()
         let text = dir.appendingPathComponent("t.txt").path
         try Data(String(repeating: "the cat sat on the mat . a dog ran . ", count: 20).utf8).write(to: URL(fileURLWithPath: text))
+        let checkpoint = dir.appendingPathComponent("lm.safetensors").path
+        let lm = try RecurProcess.run(["lm", "--train", text, "--valid", text, "--test", text, "--epochs", "1", "--hidden", "4", "--layers", "1",
+                                       "--bptt", "5", "--batch-size", "2", "--quiet", "--save", checkpoint])
+        #expect(lm.status == 0, "\(lm.stderr)")
         let base: [(command: [String], options: [String])] = [
+            (["generate", "--checkpoint", checkpoint], ["length", "temperature", "seed"]),
             (["palindrome", "--steps", "2", "--test-batches", "1", "--valid-batches", "1", "--hidden", "4", "--batch-size", "2", "--log-every", "1"],
              ["length", "hidden", "layers", "dropout", "lr", "lr-step", "lr-gamma", "clip", "batch-size", "steps", "test-batches",
               "log-every", "valid-batches", "patience", "jobs", "proj-size", "seed", "threads"]),
