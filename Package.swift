@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // OpenBLAS on Linux; on macOS `Recur` uses Accelerate instead.
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecurTests",
-            dependencies: ["Recur", "RecurExperiments", "recur"],
+            dependencies: ["Recur", "RecurExperiments", "recur", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         // The public API as a user sees it: imports Recur without @testable and defines the

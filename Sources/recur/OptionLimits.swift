@@ -106,6 +106,20 @@ enum OptionLimits {
         return found
     }
 
+    /// The long names of the numeric options a command declares (its own and its option
+    /// groups'), read from the type, before any parsing: what a test must give values to.
+    static func numericOptionNames(of type: ParsableArguments.Type) -> [String] {
+        Mirror(reflecting: type.init()).children.flatMap { child -> [String] in
+            guard let label = child.label, label.hasPrefix("_") else { return [] }
+            switch child.value {
+            case is Option<Int>, is Option<Int?>, is Option<UInt64>, is Option<Float>, is Option<Float?>, is Option<Double>, is Option<Double?>:
+                return [kebab(String(label.dropFirst()))]
+            default:
+                return (Swift.type(of: child.value) as? OptionGroupType.Type).map { numericOptionNames(of: $0.groupType) } ?? []
+            }
+        }
+    }
+
     /// The value and its text as given; nil: not a numeric option; .some(nil): a numeric
     /// option without a value.
     static func number(_ wrapped: Any) -> (Double, String)?? {
@@ -158,3 +172,8 @@ enum OptionLimits {
         return rest.first!.isNumber || rest.first == "." || ["inf", "infinity", "nan"].contains(rest.lowercased())
     }
 }
+
+/// An `@OptionGroup`'s arguments type, so that reflection can reach a group's options
+/// before parsing.
+protocol OptionGroupType { static var groupType: ParsableArguments.Type { get } }
+extension OptionGroup: OptionGroupType { static var groupType: ParsableArguments.Type { Value.self } }

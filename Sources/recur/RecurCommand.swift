@@ -28,6 +28,16 @@ struct RecurCommand: ParsableCommand {
         }
     }
 
+    /// Results printed on stdout are buffered; a write that fails at the end (a full disk
+    /// behind `> file`, /dev/full) would otherwise be lost with exit 0.
+    static func flushStandardOutput() throws {
+        // fflush(nil) flushes every output stream; stdout is the only buffered one.
+        if fflush(nil) != 0 {
+            let reason = errno == ENOSPC ? "no space left on the device" : String(cString: strerror(errno))
+            throw RecurError("cannot write the standard output: \(reason)", fix: "redirect it to a writable file with free space")
+        }
+    }
+
     static func main() {
         if let i = undecodableArguments().first {
             let shown = String(decoding: Array(UnsafeBufferPointer(start: CommandLine.unsafeArgv[i]!, count: strlen(CommandLine.unsafeArgv[i]!))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -37,6 +47,7 @@ struct RecurCommand: ParsableCommand {
         do {
             var command = try parseAsRoot(OptionLimits.joinNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
+            try flushStandardOutput()
         } catch let error as RecurError {
             exit(withError: error.naming(flags))
         } catch {

@@ -23,12 +23,18 @@ struct RecurProcess {
     var signalled = false, timedOut = false
 
     /// Runs with a time limit, after which the process is killed (and `timedOut` set).
-    static func run(_ arguments: [String], timeout: TimeInterval) throws -> RecurProcess {
+    /// `stdout`: a file for the standard output instead of a pipe (its text is then not kept).
+    static func run(_ arguments: [String], timeout: TimeInterval, stdout path: String? = nil) throws -> RecurProcess {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
+        if let path, let file = FileHandle(forWritingAtPath: path) {
+            p.standardOutput = file
+            out.fileHandleForWriting.closeFile()
+        } else {
+            p.standardOutput = out
+        }
         p.standardError = err
         try p.run()
         let deadline = DispatchTime.now() + timeout
@@ -43,7 +49,7 @@ struct RecurProcess {
         return r
     }
 
-    static func run(_ arguments: [String]) throws -> RecurProcess { try run(arguments, timeout: 3600) }
+    static func run(_ arguments: [String], stdout path: String? = nil) throws -> RecurProcess { try run(arguments, timeout: 3600, stdout: path) }
 }
 
 func temporaryFolder() -> URL {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Recur
 @testable import RecurExperiments
+@testable import recur
+import PropertyBased
 
 /// No input, option or file may crash, hang or silently mislead: each class of bad input
 /// ends in a clear error (or is read correctly).
@@ -155,11 +157,13 @@ import Testing
         #expect(both.status != 0 && both.stderr.contains("cannot be combined"), "\(both.stderr)")
     }
 
-    /// Every numeric option of the training commands and `generate`, given values at and past its limits
-    /// (0, negative, fractional, huge, NaN, infinite) with a tiny budget: each run ends with
-    /// exit 0 or a clear error, never a signal or a hang. Cases are drawn with a fixed seed;
-    /// the values stay out of the range of long but valid work (a million epochs would be).
-    @Test func commandLineNeverCrashes() throws {
+    /// Every numeric option of every subcommand (found by reflection, so a new option is in
+    /// the sweep without a change here), given property-generated values at and past its
+    /// limits: 0, negative, fractional, huge, NaN, infinite, and valid small ones, with a tiny
+    /// budget. Each run ends with exit 0 or a clear error, never a signal or a hang. The values
+    /// stay out of the range of long but valid work (a million epochs would be). A failure
+    /// prints the seed that reproduces it (`.fixedSeed(...)`).
+    @Test func commandLineNeverCrashes() async throws {
         let dir = temporaryFolder()
         let text = dir.appendingPathComponent("t.txt").path
         try Data(String(repeating: "the cat sat on the mat . a dog ran . ", count: 20).utf8).write(to: URL(fileURLWithPath: text))
@@ -167,37 +171,61 @@ import Testing
         let lm = try RecurProcess.run(["lm", "--train", text, "--valid", text, "--test", text, "--epochs", "1", "--hidden", "4", "--layers", "1",
                                        "--bptt", "5", "--batch-size", "2", "--quiet", "--save", checkpoint])
         #expect(lm.status == 0, "\(lm.stderr)")
-        let base: [(command: [String], options: [String])] = [
-            (["generate", "--checkpoint", checkpoint], ["length", "temperature", "seed"]),
-            (["palindrome", "--steps", "2", "--test-batches", "1", "--valid-batches", "1", "--hidden", "4", "--batch-size", "2", "--log-every", "1"],
-             ["length", "hidden", "layers", "dropout", "lr", "lr-step", "lr-gamma", "clip", "batch-size", "steps", "test-batches",
-              "log-every", "valid-batches", "patience", "jobs", "proj-size", "seed", "threads"]),
-            (["forecast", "--epochs", "1"],
-             ["window", "split", "units", "epochs", "batch-size", "lr", "clip", "l2", "input-dropout", "recurrent-dropout",
-              "horizon", "valid-fraction", "patience", "seed", "threads"]),
-            (["sentiment", "--synthetic", "40", "--epochs", "1", "--maxlen", "12", "--model", "rnn1"],
-             ["synthetic", "valid-from-test", "vocab", "maxlen", "epochs", "batch-size", "lr", "patience", "seed"]),
-            (["lm", "--train", text, "--valid", text, "--test", text, "--epochs", "1", "--hidden", "4", "--layers", "1", "--bptt", "5", "--batch-size", "2"],
-             ["layers", "embedding", "hidden", "dropout", "lr", "decay-after", "decay-factor", "clip", "epochs", "batch-size", "bptt", "seed"]),
-            (["summary"], ["vocab", "maxlen", "input", "classes", "embedding", "hidden", "layers"]),
+        let config = dir.appendingPathComponent("model.json").path
+        try Data(#"{"task": "sequence", "cell": "gru", "input_size": 2, "hidden_size": 3, "output_size": 2}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let speech = try SpeechTests.makeTree(classes: [("low", 250), ("high", 2000)], perClass: 5)
+        defer { try? FileManager.default.removeItem(at: speech) }
+        // A tiny run of each command; the option under test is appended (the last value wins).
+        let base: [String: [String]] = [
+            "generate": ["--checkpoint", checkpoint, "--length", "3"],
+            "palindrome": ["--steps", "2", "--test-batches", "1", "--valid-batches", "1", "--hidden", "4", "--batch-size", "2", "--log-every", "1"],
+            "forecast": ["--epochs", "1"],
+            "sentiment": ["--synthetic", "40", "--epochs", "1", "--maxlen", "12", "--model", "rnn1"],
+            "lm": ["--train", text, "--valid", text, "--test", text, "--epochs", "1", "--hidden", "4", "--layers", "1", "--bptt", "5", "--batch-size", "2"],
+            "summary": [],
+            "speech": ["--data", speech.path, "--classes", "low,high", "--epochs", "1", "--hidden", "4", "--layers", "1", "--batch-size", "4",
+                       "--sample-rate", "8000", "--n-fft", "256", "--hop", "128", "--n-mels", "20"],
+            "bench": ["--config", "P-GRU", "--seconds", "0.05"],
+            "init": ["--config", config, "--out", dir.appendingPathComponent("init.safetensors").path],
         ]
-        let values = ["0", "-1", "-5", "4.5", "nan", "inf", "-inf", "1e30", "9223372036854775807", "18446744073709551615",
-                      "99999999999", "1", "2", "0.5", "1e-30"]
-        var rng = RandomGenerator(seed: 15)
+        var cases: [(command: String, option: String)] = []
+        for type in RecurCommand.configuration.subcommands {
+            let name = type.configuration.commandName!, options = OptionLimits.numericOptionNames(of: type)
+            #expect(options.isEmpty || base[name] != nil, "recur \(name) has numeric options \(options) but no tiny run in this sweep")
+            if base[name] != nil { cases += options.map { (name, $0) } }
+        }
+        #expect(cases.count >= 80, "\(cases.count) options")
+        let specials = ["0", "-0", "-1", "nan", "-nan", "inf", "-inf", "1e30", "9223372036854775807", "18446744073709551615", "-9223372036854775809",
+                        "99999999999", "1e-30", "0x10", "1_000", "", " 3", "4.5"]
+        // Small values are valid for most options and exercise the commands' own checks; huge
+        // ones are past every range (the largest allowed count is 10^9, a seed 2^53).
+        let value = Gen.oneOf(Gen.element(of: specials).map { $0! }.eraseToAnySequence(),
+                              Gen.int(in: -5...12).map { String($0) }.eraseToAnySequence(),
+                              Gen.double(in: -3...3).map { String($0) }.eraseToAnySequence(),
+                              Gen.double(in: 1e16...1e300).map { String($0) }.eraseToAnySequence())
         var failures: [String] = [], slow: [String] = [], succeeded = 0, refused = 0
-        for _ in 0..<320 {
-            let (command, options) = base[rng.int(below: base.count)]
-            let option = options[rng.int(below: options.count)], value = values[rng.int(below: values.count)]
-            let arguments = command + ["--" + option, value, "--quiet"]
+        await propertyCheck(count: 400, input: Gen.int(in: 0..<cases.count), value) { index, value in
+            let (command, option) = cases[index]
+            let arguments = [command] + base[command]! + ["--" + option, value, "--quiet"].filter { !(command == "bench" && $0 == "--quiet") }
             let t0 = Date()
-            let r = try RecurProcess.run(arguments, timeout: 60)
-            if Date().timeIntervalSince(t0) > 10 { slow.append("\(arguments.joined(separator: " ")): \(Int(Date().timeIntervalSince(t0))) s") }
+            guard let r = try? RecurProcess.run(arguments, timeout: 60) else { failures.append("\(arguments): could not start"); return }
+            let seconds = Date().timeIntervalSince(t0)
+            if seconds > 20 { slow.append("\(arguments.joined(separator: " ")): \(Int(seconds)) s") }
             if r.status == 0 { succeeded += 1 } else { refused += 1 }
             let clear = r.status == 0 || (r.stderr.contains("Error:") && !r.stderr.contains("Fatal error"))
-            if r.signalled || !clear { failures.append("\(arguments.joined(separator: " ")): status \(r.status)\(r.timedOut ? " (timed out)" : "") \(r.stderr.prefix(300))") }
+            let ok = !r.signalled && clear
+            if !ok { failures.append("\(arguments.joined(separator: " ")): status \(r.status)\(r.timedOut ? " (timed out)" : "") \(r.stderr.prefix(300))") }
+            #expect(ok, "recur \(arguments.joined(separator: " ")): status \(r.status) \(r.stderr.prefix(300))")
         }
-        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(slow.isEmpty, "\(slow.joined(separator: "\n"))")
         #expect(succeeded >= 20 && refused >= 100, "\(succeeded) runs ended with exit 0, \(refused) with an error")
+    }
+
+    /// A full disk behind standard output is an error, not lost results with exit 0.
+    @Test func standardOutputOnAFullDiskIsAnError() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        let r = try RecurProcess.run(["palindrome", "--length", "3", "--steps", "2", "--test-batches", "1", "--valid-batches", "1", "--json", "--quiet"],
+                                     stdout: "/dev/full")
+        #expect(r.status == 1 && r.stderr.contains("cannot write the standard output: no space left on the device"), "\(r.status) \(r.stderr)")
     }
 }
