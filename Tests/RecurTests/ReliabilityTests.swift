@@ -221,6 +221,43 @@ import PropertyBased
         #expect(succeeded >= 20 && refused >= 100, "\(succeeded) runs ended with exit 0, \(refused) with an error")
     }
 
+    /// A full disk (a 64 KiB tmpfs filled up, mounted in a private mount namespace, so this
+    /// needs root as CI has it; elsewhere the test has nothing to run) behind --out, --save and
+    /// standard output: an error naming the file and the reason, and no temporary file left.
+    @Test func aFullDiskIsAnErrorAndLeavesNoTemporaryFiles() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let dir = temporaryFolder().appendingPathComponent("full").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let tiny = ["palindrome", "--length", "3", "--steps", "20", "--test-batches", "1", "--valid-batches", "1", "--quiet"]
+        let runs = [tiny + ["--out", dir + "/run"], tiny + ["--save", dir + "/ck.safetensors"], tiny + ["--json"]]
+        let recur = RecurProcess.executable.path
+        let script = """
+            mount -t tmpfs -o size=64k tmpfs '\(dir)' || exit 90
+            dd if=/dev/zero of='\(dir)/fill' bs=1k 2>/dev/null
+            for args in \(runs.dropLast().map { "'" + $0.joined(separator: " ") + "'" }.joined(separator: " ")); do
+                '\(recur)' $args; echo "status $?"
+            done
+            '\(recur)' \(runs.last!.joined(separator: " ")) > '\(dir)/results.json'; echo "status $?"
+            ls -a '\(dir)' '\(dir)/run' 2>/dev/null | grep -c 'tmp-' ; true
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["--mount", "sh", "-c", script]
+        let out = Pipe(), err = Pipe()
+        (p.standardOutput, p.standardError) = (out, err)
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus != 90 else { return }  // no tmpfs mounts in this sandbox
+        let lines = o.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("status") } == ["status 1", "status 1", "status 1"], "\(o)\n\(e)")
+        #expect(lines.last == "0", "temporary files left: \(o)")
+        for file in ["/run/metrics.jsonl", "/ck.safetensors", "the standard output"] {
+            #expect(e.contains(file) && e.contains("no space left on the device"), "\(file): \(e)")
+        }
+    }
+
     /// A full disk behind standard output is an error, not lost results with exit 0.
     @Test func standardOutputOnAFullDiskIsAnError() throws {
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
