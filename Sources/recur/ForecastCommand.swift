@@ -14,14 +14,24 @@ struct ForecastCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("CSV file with the series (default: the built-in sine).", valueName: "file")) var csv: String?
     @Option(help: "CSV column with the values: a header name or a 0-based index.") var column: String?
+    @Option(help: ArgumentHelp("CSV columns the model sees (comma-separated), with --target the one forecast; the others are features (e.g. calendar columns), scaled, not differenced.", valueName: "a,b,c"))
+    var columns: String?
+    @Option(help: "With --columns: the column forecast.") var target: String?
     @Option(help: "CSV column with labels (e.g. dates) for reports.") var dateColumn: String?
     @Option(help: "Missing values: forward (repeat the previous) or drop. Without it a missing value is an error.") var fill: CSVTable.MissingValues?
-    @Option(help: "Previous values that predict the next one.") var window: Int = 10
+    @Option(help: "Previous values that predict the next one (default 10, or the seasonal period + 1 when that is longer).") var window: Int?
     @Option(help: "Fraction of windows for training (chronological).") var split: Double = 0.8
-    @Option(help: "Scaling fit on the training span: none, standard, minmax.") var scale: Scaler.Kind = .none
+    @Option(help: "Scaling fit on the training span: none, standard, minmax (default: standard for --csv, none for the built-in sine).")
+    var scale: Scaler.Kind?
+    @Flag(help: "Predict first differences (for a trend); forecasts are integrated back to the series' units.") var difference = false
+    @Flag(help: "With --columns: feed the feature columns as first differences too (trending covariates such as consumption; not for calendar columns).")
+    var differenceFeatures = false
+    @Option(help: ArgumentHelp("Seasonal differencing with period P (12 for monthly data with a yearly cycle); the seasonal naive forecast is reported too.", valueName: "P"))
+    var seasonal: Int?
     @Option(help: "Model.") var cell: ForecastExperiment.Network = .rnn
     @Option(name: [.customLong("units"), .customLong("hidden")], help: "Recurrent units.") var units: Int = 10
-    @Option(help: "Activation of the recurrent layer (the seed uses relu).") var activation: Activation = .relu
+    @Option(help: "Activation of the recurrent layer (default: relu, the seed's, for the built-in sine; tanh, Keras' own default, for --csv).")
+    var activation: Activation?
     @Option(help: "Epochs.") var epochs: Int = 10
     @Option(help: "Windows per batch.") var batchSize: Int = 32
     @Option(help: "Optimizer.") var optimizer: OptimizerKind = .adam
@@ -37,6 +47,9 @@ struct ForecastCommand: ParsableCommand {
     var initialization: RecurrentInitialization?
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
+    @Flag(help: "Try SimpleRNN, LSTM and GRU with and without --difference (and --seasonal, when given) and pick by the validation span's MSE; only the pick is scored on the test span.")
+    var search = false
+    @Option(help: ArgumentHelp("With --search: the epoch counts to try (default: --epochs).", valueName: "n,m")) var searchEpochs: String?
     @Option(help: "Fraction of the training windows (the last ones) set aside for validation.") var validFraction: Double = 0.1
     @OptionGroup var training: TrainingFlags
     @OptionGroup var common: CommonOptions
@@ -49,22 +62,43 @@ struct ForecastCommand: ParsableCommand {
                 throw ValidationError("--proj-size must be between 1 and --units - 1 (\(units - 1)), got \(projection.projSize)")
             }
         }
-        if csv != nil && column == nil { throw ValidationError("--csv needs --column (a header name or a 0-based index)") }
-        if csv == nil && (column != nil || dateColumn != nil || fill != nil) {
-            throw ValidationError("--column, --date-column and --fill need --csv FILE")
+        if csv != nil && column == nil && columns == nil { throw ValidationError("--csv needs --column (a header name or a 0-based index) or --columns with --target") }
+        if column != nil && (columns != nil || target != nil) { throw ValidationError("--column is the one-column form; with --columns a,b,c name the forecast column with --target") }
+        if columns != nil && target == nil { throw ValidationError("--columns needs --target: the column to forecast") }
+        if target != nil && columns == nil { throw ValidationError("--target goes with --columns a,b,c (for one column, use --column)") }
+        if csv == nil && (column != nil || columns != nil || dateColumn != nil || fill != nil) {
+            throw ValidationError("--column, --columns, --target, --date-column and --fill need --csv FILE")
         }
-        try training.validate(single: !compare, mode: "--compare")
+        if differenceFeatures && columns == nil { throw ValidationError("--difference-features needs feature columns: --columns a,b,c with --target") }
+        if compare && search { throw ValidationError("--compare and --search cannot be combined: --search compares the networks itself") }
+        if searchEpochs != nil && !search { throw ValidationError("--search-epochs goes with --search") }
+        _ = try epochList()
+        try training.validate(single: !compare && !search, mode: compare ? "--compare" : "--search")
+    }
+
+    /// --search-epochs as numbers, each in --epochs' range.
+    func epochList() throws -> [Int]? {
+        guard let searchEpochs else { return nil }
+        return try searchEpochs.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let text = part.trimmingCharacters(in: .whitespaces)
+            guard let n = Int(text), OptionLimits.table["epochs"]!.contains(Double(n)) else {
+                throw ValidationError("--search-epochs must list epoch counts (\(OptionLimits.table["epochs"]!.text)) separated by commas, got '\(text)'")
+            }
+            return n
+        }
     }
 
     func experiment(_ series: TimeSeries) -> ForecastExperiment {
         var e = ForecastExperiment()
         e.series = series
-        e.window = window
+        e.window = window ?? max(10, (seasonal ?? 0) + 1)
         e.trainFraction = split
-        e.scaling = scale
+        e.scaling = scale ?? (csv == nil ? .none : .standard)
+        e.differencing = Differencing(first: difference, seasonalPeriod: seasonal)
+        e.differenceFeatures = differenceFeatures
         e.cell = cell
         e.units = units
-        e.activation = activation
+        e.activation = activation ?? (csv == nil ? .relu : .tanh)
         e.epochs = epochs
         e.batchSize = batchSize
         e.optimizer = optimizer
@@ -86,12 +120,14 @@ struct ForecastCommand: ParsableCommand {
     func run() throws {
         let out = try common.prepare()
         let series: TimeSeries
-        if let csv, let column {
-            series = try TimeSeries.csv(try CSVTable(contentsOf: csv), column: column, labelColumn: dateColumn, fill: fill)
+        if let csv {
+            let names = columns.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? [column!]
+            series = try TimeSeries.csv(try CSVTable(contentsOf: csv), columns: names, target: target ?? column!, labelColumn: dateColumn, fill: fill)
         } else {
             series = .sine
         }
         let base = experiment(series)
+        if search { return try runSearch(base, out: out) }
         var runs: [ForecastExperiment] = [base]
         if compare {
             runs = [ForecastExperiment.Network.rnn, .lstm, .gru, .jordan].map { c in
@@ -109,13 +145,13 @@ struct ForecastCommand: ParsableCommand {
         }
         var results: [ForecastExperiment.Result] = []
         for e in runs {
-            let steps = e.epochs * ((Int(Double(series.values.count - e.window) * e.trainFraction) + e.batchSize - 1) / e.batchSize)
-            let progress = ProgressReporter(total: max(steps, 1), label: e.label, plainEvery: max(steps / 5, 1), enabled: !common.quiet)
+            let progress = self.progress(e)
             let dir = compare ? try out.subdirectory(e.label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == " " }
                 .split(separator: " ").joined(separator: "-")) : out
             let r = try training.run { try e.run(save: training.save, resume: training.resume, progress: progress, run: dir) }
             try ForecastReport.write(r, e, to: dir)
             common.log("\(r.label): test MSE \(formatScientific(r.testMSE)), MAE \(formatScientific(r.testMAE)) (naive MSE \(formatScientific(r.baselineMSE)))")
+            warn(r)
             results.append(r)
         }
         if compare {
@@ -126,6 +162,37 @@ struct ForecastCommand: ParsableCommand {
         } else {
             common.emit(results[0].json)
         }
+    }
+}
+
+extension ForecastCommand {
+    func progress(_ e: ForecastExperiment) -> ProgressReporter {
+        let steps = e.epochs * ((Int(Double(e.series.values.count - e.window) * e.trainFraction) + e.batchSize - 1) / e.batchSize)
+        return ProgressReporter(total: max(steps, 1), label: e.label, plainEvery: max(steps / 5, 1), enabled: !common.quiet)
+    }
+
+    /// Always on stderr, --quiet or not: a result that loses to the naive forecast misleads.
+    func warn(_ r: ForecastExperiment.Result) {
+        if let w = r.naiveWarning { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+    }
+
+    /// --search: the grid on the validation span, then the pick's test numbers and report.
+    func runSearch(_ base: ForecastExperiment, out: RunDirectory) throws {
+        let search = ForecastSearch(base: base, seasonalPeriod: seasonal, epochs: try epochList())
+        let outcome = try training.run { try search.run(progress: progress) }
+        let best = outcome.best, table = ForecastReport.searchTable(outcome)
+        try ForecastReport.write(best, outcome.candidates[outcome.picked], to: out)
+        try out.write("search.md", "# Settings compared on the validation span\n\n\(table.markdown)\nThe pick, \(best.label) (\(outcome.candidates[outcome.picked].epochs) epochs), on the test span: MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE)) (ratio \(formatNumber(best.testMSE / best.baselineMSE, decimals: 3))).\n")
+        let candidates: [JSON] = zip(outcome.candidates, outcome.results).map { e, r in
+            .object([("label", .string(r.label)), ("valid_mse", .number(r.validMSE)), ("valid_baseline_mse", .number(r.validBaselineMSE)), ("config", e.config)])
+        }
+        let summary: JSON = .object([("candidates", .array(candidates)), ("picked", JSON(outcome.picked)), ("result", best.json)])
+        try out.writeResults(summary)
+        if !common.json {
+            FileHandle.standardError.write(Data(("\n" + table.plainText + "\npicked: \(best.label), \(outcome.candidates[outcome.picked].epochs) epochs; test MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE))\n").utf8))
+        }
+        warn(best)
+        common.emit(summary)
     }
 }
 

@@ -59,7 +59,7 @@ enum OptionLimits {
         "proj-size": .integer(0...1_048_575), "classes": .integer(1...1_000_000), "vocab": .integer(5...10_000_000),
         // Lengths of data and runs.
         "length": .integer(1...10_000_000), "maxlen": .integer(1...10_000_000), "window": .integer(1...10_000_000),
-        "bptt": .integer(1...10_000_000), "horizon": .integer(0...10_000_000), "batch-size": .integer(1...1_000_000),
+        "bptt": .integer(1...10_000_000), "horizon": .integer(0...10_000_000), "seasonal": .integer(2...10_000_000), "batch-size": .integer(1...1_000_000),
         "steps": count, "epochs": .integer(1...10_000_000), "synthetic": .integer(20...100_000_000),
         "test-batches": .integer(1...1_000_000), "valid-batches": .integer(1...1_000_000),
         "log-every": count, "validate-every": count, "patience": count, "lr-step": count, "decay-after": count,

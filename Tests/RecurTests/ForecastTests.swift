@@ -128,3 +128,135 @@ import Testing
         for run in runs { #expect(run["test_mse"] is Double && run["test_mae"] is Double && run["baseline_mse"] is Double) }
     }
 }
+
+@Suite struct RealSeriesForecastTests {
+    @Test func differencingRoundTrips() {
+        var rng = RandomGenerator(seed: 3)
+        let x: [Double] = (0..<200).map { (t: Int) -> Double in
+            let trend = 0.3 * Double(t) + 300, season = 5 * sin(Double(t) * 2 * Double.pi / 12)
+            return trend + season + Double(rng.normal())
+        }
+        for d in [Differencing(first: true), Differencing(first: false, seasonalPeriod: 12), Differencing(first: true, seasonalPeriod: 12), .none] {
+            let back = d.integrate(d.apply(x), start: Array(x.prefix(d.order)))
+            #expect(back.count == x.count)
+            #expect(zip(back, x).allSatisfy { abs($0 - $1) <= 1e-12 * abs($1) }, "\(d.description)")
+        }
+        // By hand: squares.
+        let y: [Double] = [1, 4, 9, 16, 25]
+        #expect(Array(Differencing(first: true).apply(y).dropFirst()) == [3, 5, 7, 9])
+        #expect(Array(Differencing(first: false, seasonalPeriod: 2).apply(y).dropFirst(2)) == [8, 12, 16])
+        #expect(Array(Differencing(first: true, seasonalPeriod: 2).apply(y).dropFirst(3)) == [4, 4])
+        #expect(Differencing(first: true, seasonalPeriod: 12).order == 13)
+    }
+
+    /// Scalers are fit on the training span (before the first test target) only: values in the
+    /// test span, however large, change nothing.
+    @Test func scalingIsFitOnTheTrainingSpanOnly() throws {
+        var e = ForecastExperiment()
+        let n = 100, testStart = WindowedSeries.testStart(count: n, window: 10, trainFraction: 0.8)
+        let base = (0..<n).map { Double($0 % 7) }
+        (e.scaling, e.differencing) = (.standard, Differencing(first: true))
+        e.series = TimeSeries(name: "y", values: base, features: [.init(name: "f", values: base.map { 2 * $0 + 1 })])
+        let a = try ForecastInputs(e)
+        e.series = TimeSeries(name: "y", values: base.enumerated().map { $0 < testStart ? $1 : 1e6 * $1 },
+                              features: [.init(name: "f", values: base.enumerated().map { $0 < testStart ? 2 * $1 + 1 : -1e9 })])
+        let b = try ForecastInputs(e)
+        #expect(a.targetScaler.shift == b.targetScaler.shift && a.targetScaler.scale == b.targetScaler.scale)
+        #expect(Array(a.columns[1][..<testStart]) == Array(b.columns[1][..<testStart]))
+        // Standardised over the training span [order, testStart).
+        let z = Array(a.columns[0][1..<testStart]), f = Array(a.columns[1][1..<testStart])
+        #expect(abs(z.reduce(0, +) / Double(z.count)) < 1e-12 && abs(f.reduce(0, +) / Double(f.count)) < 1e-12)
+    }
+
+    @Test func multiColumnWindowLayout() throws {
+        let target = (0..<20).map(Double.init), feature = (0..<20).map { 100 + Double($0) }
+        let w = try WindowedSeries(columns: [target, feature], first: 1, window: 2, trainFraction: 0.8)
+        #expect(w.width == 2 && w.times.first == 3 && w.times.last == 19)
+        #expect(w.inputs[0] == [1, 101, 2, 102] && w.targets[0] == 3)
+        // The split is in the series' time: the first test target is window + ⌊0.8 · 18⌋ = 16.
+        #expect(w.times[w.splitIndex] == 16)
+        let x = ForecastExperiment.batch([w.inputs[0], w.inputs[1]], width: 2)
+        #expect(x.shape == [2, 2, 2] && x.scalars == [1, 101, 2, 102, 2, 102, 3, 103])
+    }
+
+    @Test func csvColumnsStayAlignedWhenRowsAreDropped() throws {
+        let t = try CSVTable(text: "d,a,b\n1,1,10\n2,,20\n3,3,\n4,4,40\n")
+        let s = try TimeSeries.csv(t, columns: ["a", "b"], target: "b", labelColumn: "d", fill: .drop)
+        #expect(s.values == [10, 40] && s.features.map(\.name) == ["a"] && s.features[0].values == [1, 4] && s.labels == ["1", "4"])
+    }
+
+    /// By hand: two starts, two steps ahead, a period of 2.
+    @Test func horizonErrorsByHand() {
+        let y: [Double] = [1, 2, 3, 5, 8, 13, 21]
+        let e = HorizonErrors(paths: [[4, 6], [9, 12]], starts: [3, 4], series: y, seasonalPeriod: 2)
+        // Model: start 3 -> (4-5)², (6-8)²; start 4 -> (9-8)², (12-13)².
+        let model: [Double] = [1, 2.5]
+        #expect(e.model == model)
+        // Naive: the value before the start, y[2] = 3 and y[3] = 5.
+        let naive: [Double] = [(4.0 + 9.0) / 2, (25.0 + 64.0) / 2]
+        #expect(e.naive == naive)
+        // Seasonal naive: one period back from the target for 1 and 2 steps ahead.
+        let seasonal: [Double] = [(9.0 + 25.0) / 2, (25.0 + 64.0) / 2]
+        #expect(e.seasonalNaive! == seasonal)
+    }
+
+    /// One step ahead, the recursive forecasts from every start are the one-step forecasts.
+    @Test func horizonOneIsTheOneStepForecast() throws {
+        var e = ForecastExperiment()
+        (e.epochs, e.horizon, e.differencing) = (2, 4, Differencing(first: true, seasonalPeriod: 12))
+        e.window = 13
+        let r = try e.run()
+        let starts = r.actual.count - e.horizon + 1
+        let oneStep = zip(r.predicted.prefix(starts), r.actual.prefix(starts)).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(starts)
+        #expect(abs(r.testMSEByHorizon[0] - oneStep) <= 1e-12 * oneStep)
+        #expect(r.testMSEByHorizon.count == 4 && r.seasonalBaselineMSEByHorizon?.count == 4)
+        e.horizon = r.actual.count + 1
+        #expect(throws: RecurError.self) { try e.run() }
+    }
+
+    /// A trend the training span never reached: without differencing the model loses to the
+    /// naive forecast and says so; with --difference it wins. --search picks by validation.
+    @Test func naiveWarningAndSearch() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("trend.csv")
+        try ("t,y\n" + (0..<300).map { "\($0),\(Double($0) * 0.5 + 3 * sin(Double($0)))" }.joined(separator: "\n") + "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let plain = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "3", "--quiet", "--out", dir.appendingPathComponent("plain").path])
+        #expect(plain.status == 0 && plain.stderr.contains("warning: SimpleRNN: the test MSE") && plain.stderr.contains("--difference"), "\(plain.stderr)")
+        let report = try String(contentsOf: dir.appendingPathComponent("plain/report.md"), encoding: .utf8)
+        #expect(report.contains("**Warning:**"))
+        let differenced = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "30", "--difference", "--json", "--quiet"])
+        let d = try #require(try JSONSerialization.jsonObject(with: Data(differenced.stdout.utf8)) as? [String: Any])
+        #expect((d["test_mse"] as! Double) < (d["baseline_mse"] as! Double) && !differenced.stderr.contains("warning"), "\(differenced.stderr)")
+        let search = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "2", "--seasonal", "6", "--search", "--json", "--quiet"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let s = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+        let candidates = try #require(s["candidates"] as? [[String: Any]])
+        #expect(candidates.count == 12)
+        let valid = candidates.map { $0["valid_mse"] as! Double }
+        #expect(s["picked"] as? Int == valid.firstIndex(of: valid.min()!))
+        let result = try #require(s["result"] as? [String: Any]), config = try #require(result["config"] as? [String: Any])
+        #expect(config["window"] as? Int == 10 && config["seasonal"] as? Int == 6 && result["seasonal_baseline_mse"] is Double)
+    }
+
+    @Test func windowFollowsTheSeasonalPeriodAndOptionsAreChecked() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("m.csv")
+        try ("m,y,h\n" + (0..<120).map { "\($0 % 12),\(sin(Double($0) * .pi / 6)),\($0 % 12 < 6 ? 1 : 0)" }.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let r = try RecurProcess.run(["forecast", "--csv", file.path, "--columns", "y,m,h", "--target", "y", "--seasonal", "12", "--epochs", "1", "--horizon", "3", "--json", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let config = try #require(obj["config"] as? [String: Any])
+        #expect(config["window"] as? Int == 13 && config["features"] as? [String] == ["m", "h"] && config["scale"] as? String == "standard")
+        #expect((obj["test_mse_by_horizon"] as? [Double])?.count == 3 && (obj["baseline_mse_by_horizon"] as? [Double])?.count == 3)
+        for (args, message) in [(["--columns", "y,m"], "--columns needs --target"), (["--column", "y", "--target", "y"], "--column is the one-column form"),
+                                (["--column", "y", "--difference-features"], "--difference-features needs feature columns"),
+                                (["--column", "y", "--seasonal", "1"], "--seasonal must be"), (["--column", "y", "--search-epochs", "5"], "--search-epochs goes with --search"),
+                                (["--column", "y", "--search", "--search-epochs", "5,x"], "--search-epochs must list")] {
+            let bad = try RecurProcess.run(["forecast", "--csv", file.path] + args)
+            #expect(bad.status == 64 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
+        }
+    }
+}

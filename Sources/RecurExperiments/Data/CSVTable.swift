@@ -99,6 +99,16 @@ public struct CSVTable: Sendable {
         case drop
     }
 
+    /// Numeric columns read together: with `fill: .drop` a row missing a value in any of
+    /// them is left out of all, so the columns stay aligned.
+    /// - Returns: the values of each column and the rows they came from.
+    public func numbers(columns: [Int], fill: MissingValues?) throws -> (values: [[Double]], rows: [Int]) {
+        let read = try columns.map { try numbers(column: $0, fill: fill) }
+        guard fill == .drop, read.count > 1 else { return (read.map(\.values), read.first?.rows ?? []) }
+        let kept = read.dropFirst().reduce(Set(read[0].rows)) { $0.intersection($1.rows) }
+        return (read.map { c in zip(c.values, c.rows).filter { kept.contains($0.1) }.map(\.0) }, read[0].rows.filter(kept.contains))
+    }
+
     /// A numeric column. Missing values are an error unless `fill` says what to do.
     /// - Returns: the values and, for each, the index of the row it came from.
     public func numbers(column c: Int, fill: MissingValues?) throws -> (values: [Double], rows: [Int]) {

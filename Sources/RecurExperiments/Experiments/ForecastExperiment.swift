@@ -26,7 +26,13 @@ public struct ForecastExperiment: Sendable {
     public var series: TimeSeries = .sine
     public var window = 10
     public var trainFraction = 0.8
+    /// Scaling of the (differenced) target and of each feature column, fit on the training span.
     public var scaling: Scaler.Kind = .none
+    /// What the model predicts: the value itself, or its first and/or seasonal differences
+    /// (forecasts are integrated back, so every reported number is in the series' units).
+    public var differencing: Differencing = .none
+    /// Feature columns as first differences (trending covariates); otherwise they are scaled only.
+    public var differenceFeatures = false
     public var cell: Network = .rnn
     public var units = 10
     public var activation: Activation = .relu
@@ -53,7 +59,8 @@ public struct ForecastExperiment: Sendable {
     /// Early stopping: stop after this many epochs without a better validation loss and keep
     /// the best weights; nil: never.
     public var patience: Int? = nil
-    /// Steps of the recursive multi-step forecast from the start of the test span (0: none).
+    /// Steps ahead of the recursive multi-step forecasts, scored from every test point, and
+    /// of the one plotted from the start of the test span (0: none).
     public var horizon = 0
 
     public init() {}
@@ -61,6 +68,8 @@ public struct ForecastExperiment: Sendable {
     /// A short name for tables: the cell plus its regularisation.
     public var label: String {
         var parts: [String] = []
+        if differencing != .none { parts.append(differencing.description) }
+        if differenceFeatures { parts.append("features differenced") }
         if l2 > 0 { parts.append("L2 \(l2)") }
         if inputDropout > 0 { parts.append("dropout \(inputDropout)") }
         if recurrentDropout > 0 { parts.append("recurrent dropout \(recurrentDropout)") }
@@ -77,7 +86,11 @@ public struct ForecastExperiment: Sendable {
             ("recurrent_dropout", JSON(recurrentDropout)), ("convention", .string(convention.rawValue)),
             ("init", .string((initialization ?? convention.initialization).rawValue)),
             ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
-        ] + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
+        ] + (differencing.first ? [("difference", .bool(true))] : [])
+          + (differencing.seasonalPeriod.map { [("seasonal", JSON($0))] } ?? [])
+          + (series.features.isEmpty ? [] : [("features", .array(series.features.map { .string($0.name) }))])
+          + (differenceFeatures ? [("difference_features", .bool(true))] : [])
+          + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
           + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
 
@@ -89,8 +102,20 @@ public struct ForecastExperiment: Sendable {
 
     public struct Result: Sendable {
         public let label: String
+        /// Set when the model is worse than the naive forecast on the test span, with what to try.
+        public let naiveWarning: String?
+        /// Test span, one step ahead, in the series' units, beside the naive forecast (the last
+        /// value) and, with a seasonal period, the seasonal naive one (the value a period back).
         public let testMSE: Double, testMAE: Double, baselineMSE: Double, baselineMAE: Double
+        public let seasonalBaselineMSE: Double?
+        /// The validation span (the end of the training span), one step ahead, in the series'
+        /// units: what settings are compared on.
+        public let validMSE: Double, validBaselineMSE: Double
+        /// MSE of the one recursive forecast from the start of the test span.
         public let horizonMSE: Double?
+        /// Index k: k + 1 steps ahead, over recursive forecasts started from every test point
+        /// that has k + 1 values after it; the naive and seasonal naive forecasts at the same horizons.
+        public let testMSEByHorizon: [Double], baselineMSEByHorizon: [Double], seasonalBaselineMSEByHorizon: [Double]?
         public let history: [EpochPoint]
         /// Test span, original units: positions, actual values, one-step predictions.
         public let positions: [Double], actual: [Double], predicted: [Double]
@@ -105,7 +130,14 @@ public struct ForecastExperiment: Sendable {
                 ("test_mse", .number(testMSE)), ("test_mae", .number(testMAE)),
                 ("baseline_mse", .number(baselineMSE)), ("baseline_mae", .number(baselineMAE)),
             ]
+            if let m = seasonalBaselineMSE { pairs.append(("seasonal_baseline_mse", .number(m))) }
+            pairs += [("valid_mse", .number(validMSE)), ("valid_baseline_mse", .number(validBaselineMSE))]
             if let h = horizonMSE { pairs.append(("horizon_mse", .number(h))) }
+            if !testMSEByHorizon.isEmpty {
+                pairs += [("test_mse_by_horizon", .array(testMSEByHorizon.map { .number($0) })),
+                          ("baseline_mse_by_horizon", .array(baselineMSEByHorizon.map { .number($0) }))]
+                if let s = seasonalBaselineMSEByHorizon { pairs.append(("seasonal_baseline_mse_by_horizon", .array(s.map { .number($0) }))) }
+            }
             pairs += [
                 ("train_loss", .number(history.last?.trainLoss ?? .nan)), ("valid_loss", .number(history.last?.validLoss ?? .nan)),
                 ("seconds", .number(seconds)), ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))),
@@ -119,11 +151,14 @@ public struct ForecastExperiment: Sendable {
     /// The model file's architecture: a `sequence` model with one output, or a `jordan` network.
     var modelConfig: ModelConfig {
         guard let (cellType, act) = recurrentCell else {
-            return ModelConfig(jordan: 1, hiddenSize: units, outputSize: 1, activation: activation)
+            return ModelConfig(jordan: inputSize, hiddenSize: units, outputSize: 1, activation: activation)
         }
-        return ModelConfig(sequence: cellType, inputSize: 1, hiddenSize: units, outputSize: 1, bias: convention.bias(for: cellType),
+        return ModelConfig(sequence: cellType, inputSize: inputSize, hiddenSize: units, outputSize: 1, bias: convention.bias(for: cellType),
                            projectionSize: projectionSize, activation: act, resetAfter: cellType != .gru || convention.gruResetAfter)
     }
+
+    /// Numbers per step: the target and the feature columns.
+    var inputSize: Int { 1 + series.features.count }
 
     /// The recurrent layer's cell and activation (nil: the cell's own); nil for a Jordan network.
     /// The peephole and layer-norm LSTMs keep tanh.
@@ -143,19 +178,19 @@ public struct ForecastExperiment: Sendable {
         let sequence: SequenceModel?
         let jordan: JordanRNN?
         private let workspace = Workspace()
-        /// Window length (steps per sequence).
-        let steps: Int
+        /// Window length (steps per sequence) and numbers per step.
+        let steps: Int, width: Int
 
         init(_ e: ForecastExperiment, rng: inout RandomGenerator) {
-            steps = e.window
+            (steps, width) = (e.window, e.inputSize)
             let seed = rng.next()
             if e.cell == .jordan {
                 sequence = nil
-                jordan = JordanRNN(inputSize: 1, hiddenSize: e.units, outputSize: 1, activation: e.activation, seed: seed)
+                jordan = JordanRNN(inputSize: e.inputSize, hiddenSize: e.units, outputSize: 1, activation: e.activation, seed: seed)
                 return
             }
             let c = e.convention, (cell, activation) = e.recurrentCell!
-            let layer = cell.makeLayer(inputSize: 1, hiddenSize: e.units, bias: c.bias(for: cell), projectionSize: e.projectionSize,
+            let layer = cell.makeLayer(inputSize: e.inputSize, hiddenSize: e.units, bias: c.bias(for: cell), projectionSize: e.projectionSize,
                                        activation: activation, resetAfter: cell != .gru || c.gruResetAfter,
                                        initialization: e.initialization ?? c.initialization, seed: seed)
             layer.inputDropout = e.inputDropout
@@ -187,7 +222,7 @@ public struct ForecastExperiment: Sendable {
             }
         }
 
-        /// x: [T, B, 1] -> [B] predictions (a view).
+        /// x: [T, B, inputSize] -> [B] predictions (a view).
         func callAsFunction(_ x: Tensor) -> Tensor {
             if let s = sequence { return s(x).reshaped([x.shape[1]]) }
             let y = jordan!(x)
@@ -218,7 +253,7 @@ public struct ForecastExperiment: Sendable {
         }
 
         func trainStep(_ batch: TrainingBatch) -> StepLoss {
-            let prediction = model(ForecastExperiment.batch(batch.rows.map { inputs[$0] }))
+            let prediction = model(ForecastExperiment.batch(batch.rows.map { inputs[$0] }, width: model.width))
             let r = loss(prediction, targets: batch.rows.map { Float(targets[$0]) })
             model.backward(r.gradient)
             return StepLoss(loss: Double(r.value), weight: batch.rows.count)
@@ -234,9 +269,10 @@ public struct ForecastExperiment: Sendable {
     }
 
     /// Training and validation windows: the validation windows are the last `validFraction`
-    /// of the training span (at least one), never the test span.
+    /// of the training span (at least one), never the test span. The span is counted in the
+    /// series' time, before differencing, so that every transform is validated on the same values.
     func split(_ data: WindowedSeries) throws -> (train: Int, valid: Range<Int>) {
-        let valid = max(1, Int(validFraction * Double(data.trainCount)))
+        let valid = max(1, Int(validFraction * Double(data.times[data.splitIndex] - window)))
         guard data.trainCount - valid >= 1 else {
             throw RecurError("the training span has \(data.trainCount) windows: too few to set \(valid) aside for validation",
                              fix: "use a longer series, a larger train fraction or a smaller window")
@@ -244,20 +280,20 @@ public struct ForecastExperiment: Sendable {
         return (data.trainCount - valid, (data.trainCount - valid)..<data.trainCount)
     }
 
-    /// Trains, evaluates on the test span, and forecasts `horizon` steps recursively.
+    /// Trains, evaluates on the validation and test spans, and forecasts `horizon` steps
+    /// recursively.
     public func run(save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
-        let data = try WindowedSeries(series.values, window: window, trainFraction: trainFraction)
+        let inputs = try ForecastInputs(self)
+        let data = inputs.windows
         let (trainCount, validRange) = try split(data)
-        let scaler = Scaler(scaling, fitOn: Array(series.values[0..<(data.splitIndex + window)]))
-        let inputs = data.inputs.map { $0.map(scaler.transform) }, targets = data.targets.map(scaler.transform)
         var rng = RandomGenerator(seed: seed)
         try MemoryBudget.check(training: modelConfig, steps: window, batch: batchSize)
         let model = Model(self, rng: &rng)
         let opt: any Optimizer = optimizer == .adam
             ? Adam(parameters: model.parameters, learningRate: learningRate, epsilon: convention.adamEpsilon)
             : optimizer.make(model.parameters, learningRate: learningRate)
-        let task = Task(model: model, inputs: inputs, targets: targets, trainCount: trainCount, validRange: validRange, batchSize: batchSize)
+        let task = Task(model: model, inputs: data.inputs, targets: data.targets, trainCount: trainCount, validRange: validRange, batchSize: batchSize)
         var options = TrainingOptions(length: .epochs(epochs), evaluateEvery: .epoch,
                                       selection: .init("valid_loss", higherIsBetter: false), learningRate: learningRate)
         (options.clip, options.l2, options.patience) = (clip, l2, patience)
@@ -266,38 +302,48 @@ public struct ForecastExperiment: Sendable {
         let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-forecast-1",
                                                                  identity: TrainingCheckpoint.identity(config), architecture: modelConfig))
         let history = trained.history.map { EpochPoint(epoch: $0.epoch, trainLoss: $0["train_loss"]!, validLoss: $0["valid_loss"]!) }
-        // Test metrics in original units, beside the naive last-value forecast.
+        // Errors in the series' units, beside the naive forecasts.
         let testRange = data.splitIndex..<data.targets.count
-        let predicted = Self.predict(model, inputs, range: testRange).map(scaler.inverse)
-        let actual = Array(data.targets[testRange])
-        let naive = testRange.map { data.inputs[$0][window - 1] }
-        func meanError(_ a: [Double], _ b: [Double], _ f: (Double) -> Double) -> Double {
-            zip(a, b).reduce(0.0) { $0 + f($1.0 - $1.1) } / Double(a.count)
-        }
-        var forecast: [Double] = []
+        let test = inputs.oneStep(Self.predict(model, data.inputs, range: testRange), range: testRange)
+        let valid = inputs.oneStep(Self.predict(model, data.inputs, range: validRange), range: validRange)
+        let testStart = data.times[data.splitIndex], y = series.values
+        var forecast: [Double] = [], byHorizon = HorizonErrors.none
         if horizon > 0 {
-            var windowValues = inputs[data.splitIndex]
-            for _ in 0..<min(horizon, data.testCount) {
-                let next = Self.predict(model, [windowValues], range: 0..<1)[0]
-                forecast.append(scaler.inverse(next))
-                windowValues = Array(windowValues.dropFirst()) + [next]
+            let steps = y.count - testStart
+            guard horizon <= steps else {
+                throw RecurError("--horizon \(horizon) is longer than the test span's \(steps) values", fix: "use a --horizon of at most \(steps)")
             }
+            let starts = Array(testStart...(y.count - horizon))
+            let paths = inputs.recursive(model, starts: starts, steps: horizon)
+            forecast = paths[0]
+            byHorizon = HorizonErrors(paths: paths, starts: starts, series: y, seasonalPeriod: differencing.seasonalPeriod)
         }
         return Result(
-            label: label,
-            testMSE: meanError(predicted, actual) { $0 * $0 }, testMAE: meanError(predicted, actual) { abs($0) },
-            baselineMSE: meanError(naive, actual) { $0 * $0 }, baselineMAE: meanError(naive, actual) { abs($0) },
-            horizonMSE: forecast.isEmpty ? nil : meanError(forecast, Array(actual.prefix(forecast.count))) { $0 * $0 },
-            history: history, positions: testRange.map { series.position($0 + window) }, actual: actual, predicted: predicted,
+            label: label, naiveWarning: test.mse <= test.naiveMSE ? nil : naiveWarning(test),
+            testMSE: test.mse, testMAE: test.mae, baselineMSE: test.naiveMSE, baselineMAE: test.naiveMAE,
+            seasonalBaselineMSE: test.seasonalNaiveMSE, validMSE: valid.mse, validBaselineMSE: valid.naiveMSE,
+            horizonMSE: forecast.isEmpty ? nil : zip(forecast, y[testStart...]).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(forecast.count),
+            testMSEByHorizon: byHorizon.model, baselineMSEByHorizon: byHorizon.naive, seasonalBaselineMSEByHorizon: byHorizon.seasonalNaive,
+            history: history, positions: testRange.map { series.position(data.times[$0]) }, actual: test.actual, predicted: test.predicted,
             horizonForecast: forecast, seconds: Date().timeIntervalSince(start), trainSeconds: trained.trainSeconds, steps: trained.steps,
             sequences: trained.examples, parameterCount: model.parameterCount, config: config)
     }
 
-    /// Windows -> [window, B, 1] time-major.
-    static func batch(_ windows: [[Double]]) -> Tensor {
-        let T = windows[0].count, B = windows.count
-        let x = Tensor(zeros: [T, B, 1])
-        for (b, w) in windows.enumerated() { for t in 0..<T { x.pointer[t * B + b] = Float(w[t]) } }
+    /// What to say when the model loses to the naive forecast: the settings not yet tried.
+    func naiveWarning(_ test: ForecastInputs.OneStep) -> String {
+        let tries = (differencing.first ? [] : ["--difference (for a trend)"]) + (differencing.seasonalPeriod == nil ? ["--seasonal P (for a cycle of P steps)"] : [])
+            + (scaling == .none ? ["--scale standard"] : []) + ["more --epochs", "--search"]
+        return "\(label): the test MSE \(formatScientific(test.mse)) is worse than the naive last-value forecast's \(formatScientific(test.naiveMSE)); try "
+            + tries.joined(separator: ", ")
+    }
+
+    /// Windows -> [window, B, width] time-major (a window is step-major, `width` per step).
+    static func batch(_ windows: [[Double]], width: Int = 1) -> Tensor {
+        let T = windows[0].count / width, B = windows.count
+        let x = Tensor(zeros: [T, B, width])
+        for (b, w) in windows.enumerated() {
+            for t in 0..<T { for c in 0..<width { x.pointer[(t * B + b) * width + c] = Float(w[t * width + c]) } }
+        }
         return x
     }
 
@@ -307,7 +353,7 @@ public struct ForecastExperiment: Sendable {
         var i = range.lowerBound
         while i < range.upperBound {
             let end = min(range.upperBound, i + 256)
-            let p = model(batch(Array(inputs[i..<end])))
+            let p = model(batch(Array(inputs[i..<end]), width: model.width))
             out += p.scalars.map(Double.init)
             i = end
         }

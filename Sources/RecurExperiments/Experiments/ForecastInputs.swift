@@ -1,0 +1,102 @@
+import Recur
+
+/// A forecast's data as the model sees it, and the way back. The target is differenced (as
+/// `ForecastExperiment.differencing` says) and scaled, each feature column scaled, every
+/// scaler fit on the training span only; predictions (model units) become values in the
+/// series' units by undoing the scaling and integrating the differences.
+struct ForecastInputs {
+    /// The target in the series' units.
+    let y: [Double]
+    let differencing: Differencing
+    let targetScaler: Scaler
+    /// Model units: the differenced, scaled target, then the scaled features; index = time.
+    let columns: [[Double]]
+    let windows: WindowedSeries
+
+    init(_ e: ForecastExperiment) throws {
+        y = e.series.values
+        differencing = e.differencing
+        let features = e.differenceFeatures ? Differencing(first: true) : .none
+        let z = differencing.apply(y), order = max(differencing.order, e.series.features.isEmpty ? 0 : features.order)
+        let testStart = WindowedSeries.testStart(count: y.count, window: e.window, trainFraction: e.trainFraction)
+        let fit = min(order, testStart)..<testStart
+        targetScaler = Scaler(e.scaling, fitOn: Array(z[fit]))
+        columns = [z.map(targetScaler.transform)] + e.series.features.map { c in
+            let v = features.apply(c.values), s = Scaler(e.scaling, fitOn: Array(v[fit]))
+            return v.map(s.transform)
+        }
+        windows = try WindowedSeries(columns: columns, first: order, window: e.window, trainFraction: e.trainFraction)
+    }
+
+    /// One-step forecasts of the windows in `range`, with the naive forecasts, in the series' units.
+    struct OneStep {
+        let actual: [Double], predicted: [Double], naive: [Double], seasonalNaive: [Double]?
+
+        static func mean(_ a: [Double], _ b: [Double], _ f: (Double) -> Double) -> Double {
+            zip(a, b).reduce(0.0) { $0 + f($1.0 - $1.1) } / Double(a.count)
+        }
+        var mse: Double { Self.mean(predicted, actual) { $0 * $0 } }
+        var mae: Double { Self.mean(predicted, actual) { abs($0) } }
+        var naiveMSE: Double { Self.mean(naive, actual) { $0 * $0 } }
+        var naiveMAE: Double { Self.mean(naive, actual) { abs($0) } }
+        var seasonalNaiveMSE: Double? { seasonalNaive.map { Self.mean($0, actual) { $0 * $0 } } }
+    }
+
+    /// `predictions` (model units) of the windows in `range` -> the series' units: the past is
+    /// the series itself.
+    func oneStep(_ predictions: [Double], range: Range<Int>) -> OneStep {
+        let times = range.map { windows.times[$0] }
+        return OneStep(actual: times.map { y[$0] },
+                       predicted: zip(predictions, times).map { p, t in targetScaler.inverse(p) + differencing.carried(at: t) { y[$0] } },
+                       naive: times.map { y[$0 - 1] },
+                       seasonalNaive: differencing.seasonalPeriod.map { p in times.map { y[$0 - p] } })
+    }
+
+    /// Recursive forecasts of `steps` values from each start (a series index with a full
+    /// window before it): each prediction is fed back as the next step's target, the features
+    /// take their true values (known covariates). Returns, per start, the forecasts in the
+    /// series' units.
+    func recursive(_ model: ForecastExperiment.Model, starts: [Int], steps: Int) -> [[Double]] {
+        let width = windows.width
+        var current = starts.map { windows.inputs[$0 - windows.times[0]] }
+        var paths = starts.map { _ in [Double]() }
+        for k in 0..<steps {
+            let p = ForecastExperiment.predict(model, current, range: 0..<current.count)
+            for (j, s) in starts.enumerated() {
+                let t = s + k
+                paths[j].append(targetScaler.inverse(p[j]) + differencing.carried(at: t) { i in i < s ? y[i] : paths[j][i - s] })
+                current[j].removeFirst(width)
+                current[j].append(p[j])
+                for c in columns.dropFirst() { current[j].append(c[t]) }
+            }
+        }
+        return paths
+    }
+}
+
+/// Mean squared errors of recursive forecasts by steps ahead (index k: k + 1 steps), beside
+/// the naive forecast (the last value before the start, at every horizon) and the seasonal
+/// naive one (the value a whole number of periods before the target, from before the start).
+struct HorizonErrors {
+    let model: [Double], naive: [Double], seasonalNaive: [Double]?
+
+    static let none = HorizonErrors(model: [], naive: [], seasonalNaive: nil)
+
+    init(model: [Double], naive: [Double], seasonalNaive: [Double]?) {
+        (self.model, self.naive, self.seasonalNaive) = (model, naive, seasonalNaive)
+    }
+
+    /// paths[j][k]: the forecast of y[starts[j] + k].
+    init(paths: [[Double]], starts: [Int], series y: [Double], seasonalPeriod: Int?) {
+        let steps = paths.first?.count ?? 0, n = Double(starts.count)
+        func mse(_ forecast: (Int, Int) -> Double) -> [Double] {
+            (0..<steps).map { k in starts.indices.reduce(0.0) { sum, j in
+                let e = forecast(j, k) - y[starts[j] + k]
+                return sum + e * e
+            } / n }
+        }
+        model = mse { j, k in paths[j][k] }
+        naive = mse { j, _ in y[starts[j] - 1] }
+        seasonalNaive = seasonalPeriod.map { p in mse { j, k in y[starts[j] + k - p * ((k + p) / p)] } }
+    }
+}
