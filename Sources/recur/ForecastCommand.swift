@@ -23,7 +23,8 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Fraction of windows for training (chronological).") var split: Double = 0.8
     @Option(help: "Scaling fit on the training span: none, standard, minmax (default: standard for --csv, none for the built-in sine).")
     var scale: Scaler.Kind?
-    @Flag(help: "Predict first differences (for a trend); forecasts are integrated back to the series' units.") var difference = false
+    @Flag(inversion: .prefixedNo, help: "Predict first differences (for a trend); forecasts are integrated back to the series' units (default: on for --csv, off for the built-in sine).")
+    var difference: Bool?
     @Flag(help: "With --columns: feed the feature columns as first differences too (trending covariates such as consumption; not for calendar columns).")
     var differenceFeatures = false
     @Option(help: ArgumentHelp("Seasonal differencing with period P (12 for monthly data with a yearly cycle); the seasonal naive forecast is reported too.", valueName: "P"))
@@ -94,8 +95,9 @@ struct ForecastCommand: ParsableCommand {
         e.window = window ?? max(10, (seasonal ?? 0) + 1)
         e.trainFraction = split
         e.scaling = scale ?? (csv == nil ? .none : .standard)
-        e.differencing = Differencing(first: difference, seasonalPeriod: seasonal)
+        e.differencing = Differencing(first: difference ?? (csv != nil), seasonalPeriod: seasonal)
         e.differenceFeatures = differenceFeatures
+        e.seasonalPeriod = seasonal
         e.cell = cell
         e.units = units
         e.activation = activation ?? (csv == nil ? .relu : .tanh)

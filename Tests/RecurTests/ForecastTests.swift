@@ -215,20 +215,22 @@ import Testing
     }
 
     /// A trend the training span never reached: without differencing the model loses to the
-    /// naive forecast and says so; with --difference it wins. --search picks by validation.
+    /// naive forecast and says so; with differencing (the default for CSV) it wins. --search
+    /// picks by validation.
     @Test func naiveWarningAndSearch() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("trend.csv")
         try ("t,y\n" + (0..<300).map { "\($0),\(Double($0) * 0.5 + 3 * sin(Double($0)))" }.joined(separator: "\n") + "\n")
             .write(to: file, atomically: true, encoding: .utf8)
-        let plain = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "3", "--quiet", "--out", dir.appendingPathComponent("plain").path])
+        let plain = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--no-difference", "--epochs", "3", "--quiet", "--out", dir.appendingPathComponent("plain").path])
         #expect(plain.status == 0 && plain.stderr.contains("warning: SimpleRNN: the test MSE") && plain.stderr.contains("--difference"), "\(plain.stderr)")
         let report = try String(contentsOf: dir.appendingPathComponent("plain/report.md"), encoding: .utf8)
         #expect(report.contains("**Warning:**"))
-        let differenced = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "30", "--difference", "--json", "--quiet"])
+        let differenced = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "30", "--json", "--quiet"])
         let d = try #require(try JSONSerialization.jsonObject(with: Data(differenced.stdout.utf8)) as? [String: Any])
         #expect((d["test_mse"] as! Double) < (d["baseline_mse"] as! Double) && !differenced.stderr.contains("warning"), "\(differenced.stderr)")
+        #expect((d["config"] as? [String: Any])?["difference"] as? Bool == true)
         let search = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "y", "--epochs", "2", "--seasonal", "6", "--search", "--json", "--quiet"])
         #expect(search.status == 0, "\(search.stderr)")
         let s = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
@@ -237,7 +239,7 @@ import Testing
         let valid = candidates.map { $0["valid_mse"] as! Double }
         #expect(s["picked"] as? Int == valid.firstIndex(of: valid.min()!))
         let result = try #require(s["result"] as? [String: Any]), config = try #require(result["config"] as? [String: Any])
-        #expect(config["window"] as? Int == 10 && config["seasonal"] as? Int == 6 && result["seasonal_baseline_mse"] is Double)
+        #expect(config["window"] as? Int == 10 && config["period"] as? Int == 6 && result["seasonal_baseline_mse"] is Double)
     }
 
     @Test func windowFollowsTheSeasonalPeriodAndOptionsAreChecked() throws {

@@ -31,6 +31,12 @@ public struct ForecastExperiment: Sendable {
     /// What the model predicts: the value itself, or its first and/or seasonal differences
     /// (forecasts are integrated back, so every reported number is in the series' units).
     public var differencing: Differencing = .none
+    /// The series' cycle in steps (12 for monthly data): the seasonal naive forecast, the value
+    /// a period back, is reported beside the naive one. Seasonal differencing uses its own
+    /// period (`differencing`), which sets this too when this is nil.
+    public var seasonalPeriod: Int? = nil
+    /// The period of the seasonal naive forecast, if any.
+    var baselinePeriod: Int? { seasonalPeriod ?? differencing.seasonalPeriod }
     /// Feature columns as first differences (trending covariates); otherwise they are scaled only.
     public var differenceFeatures = false
     public var cell: Network = .rnn
@@ -88,6 +94,7 @@ public struct ForecastExperiment: Sendable {
             ("seed", JSON(Int(seed))), ("horizon", JSON(horizon)), ("threads", JSON(BLAS.threads)),
         ] + (differencing.first ? [("difference", .bool(true))] : [])
           + (differencing.seasonalPeriod.map { [("seasonal", JSON($0))] } ?? [])
+          + (seasonalPeriod.map { [("period", JSON($0))] } ?? [])
           + (series.features.isEmpty ? [] : [("features", .array(series.features.map { .string($0.name) }))])
           + (differenceFeatures ? [("difference_features", .bool(true))] : [])
           + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
@@ -316,7 +323,7 @@ public struct ForecastExperiment: Sendable {
             let starts = Array(testStart...(y.count - horizon))
             let paths = inputs.recursive(model, starts: starts, steps: horizon)
             forecast = paths[0]
-            byHorizon = HorizonErrors(paths: paths, starts: starts, series: y, seasonalPeriod: differencing.seasonalPeriod)
+            byHorizon = HorizonErrors(paths: paths, starts: starts, series: y, seasonalPeriod: baselinePeriod.flatMap { testStart >= $0 ? $0 : nil })
         }
         return Result(
             label: label, naiveWarning: test.mse <= test.naiveMSE ? nil : naiveWarning(test),

@@ -9,6 +9,8 @@ struct ForecastInputs {
     let y: [Double]
     let differencing: Differencing
     let targetScaler: Scaler
+    /// The seasonal naive forecast's period, when the series has one.
+    let baselinePeriod: Int?
     /// Model units: the differenced, scaled target, then the scaled features; index = time.
     let columns: [[Double]]
     let windows: WindowedSeries
@@ -16,6 +18,7 @@ struct ForecastInputs {
     init(_ e: ForecastExperiment) throws {
         y = e.series.values
         differencing = e.differencing
+        baselinePeriod = e.baselinePeriod
         let features = e.differenceFeatures ? Differencing(first: true) : .none
         let z = differencing.apply(y), order = max(differencing.order, e.series.features.isEmpty ? 0 : features.order)
         let testStart = WindowedSeries.testStart(count: y.count, window: e.window, trainFraction: e.trainFraction)
@@ -49,7 +52,7 @@ struct ForecastInputs {
         return OneStep(actual: times.map { y[$0] },
                        predicted: zip(predictions, times).map { p, t in targetScaler.inverse(p) + differencing.carried(at: t) { y[$0] } },
                        naive: times.map { y[$0 - 1] },
-                       seasonalNaive: differencing.seasonalPeriod.map { p in times.map { y[$0 - p] } })
+                       seasonalNaive: baselinePeriod.flatMap { p in times.allSatisfy { $0 >= p } ? times.map { y[$0 - p] } : nil })
     }
 
     /// Recursive forecasts of `steps` values from each start (a series index with a full

@@ -78,7 +78,7 @@ public enum ForecastReport {
         try dir.write("report.md", """
         # Forecast: \(r.label) on \(e.series.name)
 
-        Window \(e.window) -> next value\(e.series.features.isEmpty ? "" : " (inputs: \(e.series.name) and \(e.series.features.map(\.name).joined(separator: ", "))\(e.differenceFeatures ? ", the features as first differences" : ""))"); the model predicts \(e.differencing == .none ? "the value" : "its " + e.differencing.description), scaling \(e.scaling.rawValue) (fit on the training span); first \(formatNumber(e.trainFraction * 100, decimals: 0))% of windows train (the last \(formatNumber(e.validFraction * 100, decimals: 0))% of those validate), the rest test. Errors in the series' units; "naive" repeats the last value\(e.differencing.seasonalPeriod.map { ", \"seasonal naive\" the value \($0) steps back" } ?? "").
+        Window \(e.window) -> next value\(e.series.features.isEmpty ? "" : " (inputs: \(e.series.name) and \(e.series.features.map(\.name).joined(separator: ", "))\(e.differenceFeatures ? ", the features as first differences" : ""))"); the model predicts \(e.differencing == .none ? "the value" : "its " + e.differencing.description), scaling \(e.scaling.rawValue) (fit on the training span); first \(formatNumber(e.trainFraction * 100, decimals: 0))% of windows train (the last \(formatNumber(e.validFraction * 100, decimals: 0))% of those validate), the rest test. Errors in the series' units; "naive" repeats the last value\(e.baselinePeriod.map { ", \"seasonal naive\" the value \($0) steps back" } ?? "").
         \(warning)
         \(table([r]).markdown)
         ![prediction](prediction.svg)
