@@ -64,6 +64,13 @@ public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                 _ = try? t.numbers(column: c, fill: .forward)
                 _ = try? t.numbers(column: c, fill: .drop)
             }
+            // Several columns as a forecast's target and features, differenced and scaled.
+            if let target = t.header.first, let series = try? TimeSeries.csv(t, columns: Array(t.header.prefix(3)), target: target, labelColumn: nil, fill: .drop) {
+                var e = ForecastExperiment()
+                (e.series, e.window, e.scaling, e.differenceFeatures) = (series, 3, .standard, true)
+                e.differencing = Differencing(first: true, seasonalPeriod: 2)
+                _ = try? ForecastInputs(e)
+            }
         }
     case .tsv:
         withFile(file) { path in

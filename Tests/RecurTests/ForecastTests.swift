@@ -115,6 +115,13 @@ import Testing
         let r = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "close", "--window", "1"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("prices.csv:3: column 'close' has a missing value"), "\(r.stderr)")
+        // Fewer values than a window (found by the fuzzer): an error, not a trap.
+        let short = dir.appendingPathComponent("short.csv")
+        try "t,y\n1,1\n2,2\n3,3\n".write(to: short, atomically: true, encoding: .utf8)
+        for extra in [[], ["--seasonal", "12"], ["--no-difference"]] {
+            let r = try RecurProcess.run(["forecast", "--csv", short.path, "--column", "y"] + extra)
+            #expect(r.status == 1 && r.stderr.contains("the series has 3 values: too few for windows"), "\(extra): \(r.status) \(r.stderr)")
+        }
         let noColumn = try RecurProcess.run(["forecast", "--csv", file.path])
         #expect(noColumn.status == 64 && noColumn.stderr.contains("--column"))
     }

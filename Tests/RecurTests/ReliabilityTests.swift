@@ -173,13 +173,16 @@ import PropertyBased
         #expect(lm.status == 0, "\(lm.stderr)")
         let config = dir.appendingPathComponent("model.json").path
         try Data(#"{"task": "sequence", "cell": "gru", "input_size": 2, "hidden_size": 3, "output_size": 2}"#.utf8).write(to: URL(fileURLWithPath: config))
+        let series = dir.appendingPathComponent("series.csv").path
+        try Data(("m,y\n" + (0..<80).map { "\($0 % 4),\(Double($0) * 0.1 + sin(Double($0)))" }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: series))
         let speech = try SpeechTests.makeTree(classes: [("low", 250), ("high", 2000)], perClass: 5)
         defer { try? FileManager.default.removeItem(at: speech) }
         // A tiny run of each command; the option under test is appended (the last value wins).
         let base: [String: [String]] = [
             "generate": ["--checkpoint", checkpoint, "--length", "3"],
             "palindrome": ["--steps", "2", "--test-batches", "1", "--valid-batches", "1", "--hidden", "4", "--batch-size", "2", "--log-every", "1"],
-            "forecast": ["--epochs", "1"],
+            "forecast": ["--csv", series, "--columns", "y,m", "--target", "y", "--seasonal", "4", "--epochs", "1"],
             "sentiment": ["--synthetic", "40", "--epochs", "1", "--maxlen", "12", "--model", "rnn1"],
             "lm": ["--train", text, "--valid", text, "--test", text, "--epochs", "1", "--hidden", "4", "--layers", "1", "--bptt", "5", "--batch-size", "2"],
             "summary": [],

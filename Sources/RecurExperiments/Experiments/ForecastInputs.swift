@@ -22,7 +22,9 @@ struct ForecastInputs {
         let features = e.differenceFeatures ? Differencing(first: true) : .none
         let z = differencing.apply(y), order = max(differencing.order, e.series.features.isEmpty ? 0 : features.order)
         let testStart = WindowedSeries.testStart(count: y.count, window: e.window, trainFraction: e.trainFraction)
-        let fit = min(order, testStart)..<testStart
+        // A series too short for its windows is refused by WindowedSeries below; until then
+        // the range stays inside it.
+        let end = min(testStart, y.count), fit = min(order, end)..<end
         targetScaler = Scaler(e.scaling, fitOn: Array(z[fit]))
         columns = [z.map(targetScaler.transform)] + e.series.features.map { c in
             let v = features.apply(c.values), s = Scaler(e.scaling, fitOn: Array(v[fit]))
