@@ -48,6 +48,10 @@ public final class DirectionPass: @unchecked Sendable {
     /// Where this direction writes its outputs: [T, B, ldo], its own w_0 columns.
     var out: UnsafeMutablePointer<Float>
     public internal(set) var ldo = 0
+    /// Called in backward before step t's cell backward, when the carried `stateGradient(k)`
+    /// holds dL/d(state k after step t) through the later steps and `outputGradient(t)` the
+    /// gradient of step t's output: what a study of gradient flow reads (`GradientFlow`).
+    public var backwardObserver: ((DirectionPass, Int) -> Void)?
     /// The gradient of this direction's outputs during backward: [T, B, lddy], or nil.
     private var dy: UnsafePointer<Float>?
     public private(set) var lddy = 0
@@ -191,6 +195,7 @@ public final class DirectionPass: @unchecked Sendable {
         for s in 0..<T {
             let t = reverse ? s : T - 1 - s
             if recurrentMask != nil { maskedInputGradient.update(repeating: 0, count: B * w0) }
+            backwardObserver?(self, t)
             cell.backward(self, step: t, rows: 0..<B)
             if let m = recurrentMask {
                 for i in 0..<(B * w0) { dh[i] += m[i] * maskedInputGradient[i] }

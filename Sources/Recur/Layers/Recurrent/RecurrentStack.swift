@@ -27,6 +27,12 @@ public protocol RecurrentStack: Layer {
     var rng: RandomGenerator { get set }
     var parallelDirections: Bool? { get set }
 
+    /// Sets (or with nil removes) the backward observer of one layer and direction (see
+    /// `DirectionPass.backwardObserver`).
+    func observeBackward(layer: Int, direction: Int, _ observer: ((DirectionPass, Int) -> Void)?)
+    /// The cell, for code that reads a cell's own buffers (e.g. the LSTM's gates).
+    var recurrentCell: any RecurrentCell { get }
+
     func callAsFunction(_ x: Tensor, lengths: [Int]?, initialState: RecurrentState?) -> RecurrentOutput
     @discardableResult
     func backward(outputGradient: Tensor?, stateGradient: RecurrentState?) -> (input: Tensor, initialState: RecurrentState)
@@ -57,6 +63,13 @@ extension RecurrentStack {
 
 extension RecurrentLayer {
     public var activations: [Activation] { cell.activations }
+    public var recurrentCell: any RecurrentCell { cell }
+
+    public func observeBackward(layer: Int, direction: Int, _ observer: ((DirectionPass, Int) -> Void)?) {
+        precondition(layer >= 0 && layer < layers && direction >= 0 && direction < directions,
+                     "observeBackward: layer \(layer) direction \(direction) of a stack of \(layers) layers and \(directions) directions")
+        passes[layer][direction].backwardObserver = observer
+    }
 
     public var parameterRoles: [CellParameter.Role] {
         (0..<layers).flatMap { l in
