@@ -39,13 +39,15 @@ targets=(safetensors wav config modelfile csv tsv text lmcheckpoint)
 [ "$TARGET" = all ] || targets=("$TARGET")
 for t in "${targets[@]}"; do
     mkdir -p "$OUT/corpus/$t"
+    before=$(ls Fuzz/crash-$t-* 2>/dev/null || true)
     echo "== $t"
     # New inputs go to a scratch folder; the committed corpus stays as it is. Leak checking is
     # off, in libFuzzer and in LeakSanitizer's exit check alike: its one report is a single
     # 4 KiB block that Foundation's Data(contentsOf:) keeps for the life of the process (not one
     # per input), found at exit, which libFuzzer would file as a crash on an empty input.
-    ASAN_OPTIONS=detect_leaks=0 RECUR_FUZZ_TARGET=$t "$OUT/fuzz-loaders" -runs="$RUNS" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
+    ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no RECUR_FUZZ_TARGET=$t "$OUT/fuzz-loaders" -runs="$RUNS" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
         -artifact_prefix=Fuzz/crash-$t- -print_final_stats=1 -dict=Fuzz/loaders.dict "$OUT/corpus/$t" "Fuzz/corpus/$t" 2>&1 \
         | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done|==[0-9]+==ERROR|SUMMARY|.*deadly signal|.*Test unit written|.*[Ee]rror)" || true
-    ls Fuzz/crash-$t-* >/dev/null 2>&1 && { echo "$t: crash found"; exit 1; }
+    # Only a reproducer written by this run counts (an older one may be kept for study).
+    if [ "$(ls Fuzz/crash-$t-* 2>/dev/null || true)" != "$before" ]; then echo "$t: crash found"; exit 1; fi
 done

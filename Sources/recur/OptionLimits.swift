@@ -46,7 +46,9 @@ enum OptionLimits {
     }
 
     static let size = Range.integer(1...1_048_576)
-    static let count = Range.integer(1...1_000_000_000)
+    /// The most steps, epochs or batches a count may ask for.
+    static let maxCount = 1_000_000_000
+    static let count = Range.integer(1...maxCount)
     static let fraction = Range.real(0...1, lowerOpen: true, upperOpen: true)
     static let probability = Range.real(0...1, upperOpen: true)
     static let positive = Range.real(0...Double.greatestFiniteMagnitude, lowerOpen: true)

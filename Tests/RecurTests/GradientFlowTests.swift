@@ -67,6 +67,31 @@ import Testing
         }
     }
 
+    /// `recur gradients`: one run gives gradient_norms and gradient_horizon at the top level,
+    /// several a `runs` list; the tanh RNN's gradient vanishes within T, the IRNN's does not.
+    @Test func commandReportsNormsAndHorizons() throws {
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let one = try RecurProcess.run(["gradients", "--cells", "lstm", "--length", "12", "--hidden", "8", "--batch-size", "4", "--json", "--quiet"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        #expect((o["gradient_norms"] as? [Double])?.count == 12 && (o["cell_gradient_norms"] as? [Double])?.count == 12 && o["gradient_horizon"] != nil)
+        let both = try RecurProcess.run(["gradients", "--cells", "rnn,rnn-relu:identity", "--length", "60", "--hidden", "16", "--batch-size", "8",
+                                         "--at", "0,3", "--json", "--quiet", "--out", dir.path])
+        #expect(both.status == 0, "\(both.stderr)")
+        let b = try #require(try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])
+        let runs = try #require(b["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["step"] as? Int } == [0, 3, 0, 3])
+        #expect(runs[0]["gradient_horizon"] is Int && runs[2]["gradient_horizon"] is NSNull, "\(runs.map { $0["gradient_horizon"] ?? "?" })")
+        let svg = try String(contentsOf: dir.appendingPathComponent("gradient_flow.svg"), encoding: .utf8)
+        #expect(svg.contains(">1e-") && svg.components(separatedBy: "class=\"series\"").count == 5)
+        for (args, message) in [(["--cells", "lstm:glorot"], "--cells: 'lstm:glorot' is not valid"), (["--at", "0,-1"], "--at"),
+                                (["--length", "0"], "--length must be")] {
+            let bad = try RecurProcess.run(["gradients"] + args)
+            #expect(bad.status == 64 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
+        }
+    }
+
     @Test func horizonIsTheFirstHundredfoldFall() {
         #expect(GradientFlow.horizon([1, 0.5, 0.02, 0.009, 0.001]) == 3)
         #expect(GradientFlow.horizon([1, 0.5, 0.2]) == nil)

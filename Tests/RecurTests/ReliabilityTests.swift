@@ -189,6 +189,7 @@ import PropertyBased
             "speech": ["--data", speech.path, "--classes", "low,high", "--epochs", "1", "--hidden", "4", "--layers", "1", "--batch-size", "4",
                        "--sample-rate", "8000", "--n-fft", "256", "--hop", "128", "--n-mels", "20"],
             "bench": ["--config", "P-GRU", "--seconds", "0.05"],
+            "gradients": ["--length", "6", "--hidden", "4", "--batch-size", "2", "--cells", "lstm,rnn-relu:identity", "--at", "0,2"],
             "init": ["--config", config, "--out", dir.appendingPathComponent("init.safetensors").path],
         ]
         var cases: [(command: String, option: String)] = []

@@ -160,19 +160,7 @@ public struct PalindromeExperiment: Sendable {
     /// `<save>.best.safetensors`.
     public func run(save: String?, resume: String?, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
-        let data = trainingData()
-        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
-                                       bidirectional: bidirectional, outputSize: 10, bias: convention.bias(for: cell),
-                                       projectionSize: projectionSize, merge: merge)
-        try MemoryBudget.check(training: architecture, steps: length, batch: batchSize)
-        let (model, recurrent) = makeModel(inputSize: data.inputSize)
-        precondition(recurrent.bias == architecture.bias, "the palindrome model's bias \(recurrent.bias) differs from its configuration's \(architecture.bias)")
-        let task = Task(self, model: model, data: data)
-        let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate),
-                              options: trainingOptions, shuffle: RandomGenerator(seed: seed))
-        trainer.report(to: progress, run: run)
-        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-palindrome-2",
-                                                                 identity: TrainingCheckpoint.identity(config), architecture: architecture))
+        let (model, task, trained) = try train(save: save, resume: resume, progress: progress, run: run)
         // Test on fresh batches from another stream, in evaluation mode.
         var test = PalindromeDataset(length: length, encoding: encoding, seed: seed &+ 2)
         var correct = 0, testLoss = 0.0
@@ -189,6 +177,25 @@ public struct PalindromeExperiment: Sendable {
                       validAccuracy: trained.history.last?["valid_accuracy"] ?? .nan, bestValidAccuracy: trained.best ?? .nan,
                       seconds: Date().timeIntervalSince(start), history: history, parameterCount: model.parameterCount,
                       config: config, trainSeconds: trained.trainSeconds, steps: trained.steps, batchSize: batchSize)
+    }
+
+    /// The model after `steps` training steps (or as initialised, for 0 steps) and its task.
+    func train(save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws
+        -> (model: SequenceModel, task: Task, trained: TrainingResult) {
+        let data = trainingData()
+        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, outputSize: 10, bias: convention.bias(for: cell),
+                                       projectionSize: projectionSize, merge: merge)
+        try MemoryBudget.check(training: architecture, steps: length, batch: batchSize)
+        let (model, recurrent) = makeModel(inputSize: data.inputSize)
+        precondition(recurrent.bias == architecture.bias, "the palindrome model's bias \(recurrent.bias) differs from its configuration's \(architecture.bias)")
+        let task = Task(self, model: model, data: data)
+        let trainer = Trainer(task: task, optimizer: optimizer.make(model.parameters, learningRate: learningRate),
+                              options: trainingOptions, shuffle: RandomGenerator(seed: seed))
+        trainer.report(to: progress, run: run)
+        let trained = try trainer.fit(checkpoint: CheckpointSpec(path: save, resume: resume, format: "recur-palindrome-2",
+                                                                 identity: TrainingCheckpoint.identity(config), architecture: architecture))
+        return (model, task, trained)
     }
 
     /// Mean loss (per batch) and accuracy over prepared batches.

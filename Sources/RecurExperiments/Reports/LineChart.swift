@@ -29,14 +29,25 @@ public struct LineChart: Sendable {
     public var series: [Series] = []
     /// Fixed y range (e.g. 0...1 for accuracy); nil fits the data.
     public var yRange: ClosedRange<Double>? = nil
+    /// A logarithmic y axis (ticks at powers of ten; points at or below 0 are left out), for
+    /// quantities that span decades such as gradient norms.
+    public var logY = false
     public var width = 720.0, height = 440.0
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series] = [], yRange: ClosedRange<Double>? = nil) {
+    public init(title: String, xLabel: String, yLabel: String, series: [Series] = [], yRange: ClosedRange<Double>? = nil, logY: Bool = false) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.series = series
         self.yRange = yRange
+        self.logY = logY
+    }
+
+    /// Where a value sits on the y axis: itself, or its base-10 logarithm (nil: not drawable).
+    func axisY(_ y: Double) -> Double? {
+        guard y.isFinite else { return nil }
+        if logY { return y > 0 ? log10(y) : nil }
+        return y
     }
 
     /// Okabe–Ito colours: distinguishable with colour-vision deficiencies.
@@ -68,13 +79,18 @@ public struct LineChart: Sendable {
     }
 
     public var svg: String {
-        let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        // Points in axis units (y as its logarithm on a log axis).
+        let drawn = series.map { $0.points.compactMap { p in p.x.isFinite ? axisY(p.y).map { (x: p.x, y: $0) } : nil } }
+        let all = drawn.flatMap { $0 }
         var (x0, x1) = (all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1)
-        var (y0, y1) = yRange.map { ($0.lowerBound, $0.upperBound) } ?? (all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
+        var (y0, y1) = yRange.flatMap { r in axisY(r.lowerBound).flatMap { lo in axisY(r.upperBound).map { (lo, $0) } } }
+            ?? (all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
         if x1 <= x0 { x0 -= 1; x1 += 1 }
         if y1 <= y0 { y0 -= abs(y0) * 0.1 + 1e-3; y1 += abs(y1) * 0.1 + 1e-3 }
         if yRange == nil { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad }
-        let xt = Self.ticks(x0, x1), yt = Self.ticks(y0, y1)
+        let xt = Self.ticks(x0, x1)
+        // A log axis ticks at whole decades (every second or more when they are many).
+        let yt = logY ? stride(from: ceil(y0), through: floor(y1), by: max(1, ceil((floor(y1) - ceil(y0)) / 8))).map { $0 } : Self.ticks(y0, y1)
         // Few short names fit inside the plot; otherwise the legend goes below the axis label.
         let longest = series.map(\.name.count).max() ?? 0
         let legendBelow = series.count > 3 || longest > 24
@@ -94,7 +110,8 @@ public struct LineChart: Sendable {
         let xStep = xt.count > 1 ? xt[1] - xt[0] : 1, yStep = yt.count > 1 ? yt[1] - yt[0] : 1
         for t in yt where t >= y0 - 1e-12 && t <= y1 + 1e-12 {
             s += "<line x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(t)))\" stroke=\"#e5e5e5\"/>\n"
-            s += "<text x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\" font-size=\"12\">\(Self.label(t, step: yStep))</text>\n"
+            let text = logY ? (t == 0 ? "1" : "1e\(Int(t))") : Self.label(t, step: yStep)
+            s += "<text x=\"\(f(left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\" font-size=\"12\">\(text)</text>\n"
         }
         for t in xt where t >= x0 - 1e-12 && t <= x1 + 1e-12 {
             s += "<line x1=\"\(f(px(t)))\" y1=\"\(f(top + ph))\" x2=\"\(f(px(t)))\" y2=\"\(f(top + ph + 5))\" stroke=\"#333\"/>\n"
@@ -105,7 +122,7 @@ public struct LineChart: Sendable {
         s += "<text transform=\"translate(20 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">\(Self.escape(yLabel))</text>\n"
         for (i, ser) in series.enumerated() {
             let color = Self.palette[(ser.colorIndex ?? i) % Self.palette.count]
-            let pts = ser.points.filter { $0.x.isFinite && $0.y.isFinite }
+            let pts = drawn[i]
             guard !pts.isEmpty else { continue }
             let path = pts.map { "\(f(px($0.x))),\(f(py(min(max($0.y, y0), y1))))" }.joined(separator: " ")
             s += "<polyline class=\"series\" data-name=\"\(Self.escape(ser.name))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(f(ser.width))\"\(ser.dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(path)\"/>\n"
