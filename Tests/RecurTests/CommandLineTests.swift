@@ -113,8 +113,11 @@ func temporaryFolder() -> URL {
         #expect(metrics.count == 3)
         for line in metrics {
             let m = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(m["step"] != nil && m["train_loss"] != nil && m["train_accuracy"] != nil)
+            #expect(m["step"] != nil && m["train_loss"] != nil && m["train_accuracy"] != nil && m["grad_norm"] is Double)
         }
+        // The gradient norm before clipping at every log point, beside the clip (1, the default).
+        let norms = try String(contentsOf: dir.appendingPathComponent("grad_norm.svg"), encoding: .utf8)
+        #expect(SVGInspector.inspect(norms)?.seriesNames == ["gradient norm before clipping", "--clip 1.00"])
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("results.json"))) as? [String: Any]
         #expect(results?["test_accuracy"] as? Double == acc)
         for svg in ["training_loss.svg", "training_accuracy.svg"] {

@@ -21,6 +21,20 @@ extension Trainer {
                 progress.update(step, metrics: shown)
             }
         }
-        if let run { onEvaluation = { run.logMetrics($0.json) } }
+        if let run {
+            // The global gradient norm before clipping at every evaluation point, on a log
+            // axis: the exploding side of the gradient, beside the clip when there is one.
+            var norms: [(x: Double, y: Double)] = []
+            let clip = Double(options.clip)
+            onEvaluation = { point in
+                run.logMetrics(point.json)
+                guard let norm = point["grad_norm"] else { return }
+                norms.append((Double(point.step), norm))
+                var series: [LineChart.Series] = [.init(name: "gradient norm before clipping", points: norms)]
+                if clip > 0 { series.append(.init(name: "--clip \(formatNumber(clip, decimals: 2))", points: [(norms[0].x, clip), (norms[norms.count - 1].x, clip)], dashed: true)) }
+                run.update("grad_norm.svg", LineChart(title: "Global gradient norm", xLabel: "training step", yLabel: "‖∇‖ (log scale)",
+                                                      series: series, logY: true).svg)
+            }
+        }
     }
 }

@@ -30,6 +30,13 @@ public final class RunDirectory: @unchecked Sendable {
         do { try metrics?.append(line.serialized() + "\n") } catch { metricsError = error }
     }
 
+    /// Rewrites a file while a run goes on (a plot of the log so far); a failure is kept for
+    /// `writeResults`, as a failed metrics line is.
+    public func update(_ name: String, _ text: String) {
+        guard metricsError == nil, url != nil else { return }
+        do { try write(name, text) } catch { metricsError = error }
+    }
+
     public func write(_ name: String, _ text: String) throws {
         if let metricsError { throw metricsError }
         guard let url else { return }
