@@ -190,6 +190,7 @@ import PropertyBased
                        "--sample-rate", "8000", "--n-fft", "256", "--hop", "128", "--n-mels", "20"],
             "bench": ["--config", "P-GRU", "--seconds", "0.05"],
             "gradients": ["--length", "6", "--hidden", "4", "--batch-size", "2", "--cells", "lstm,rnn-relu:identity", "--at", "0,2"],
+            "adding": ["--length", "6", "--hidden", "4", "--batch-size", "4", "--steps", "3", "--log-every", "1", "--valid-batches", "1", "--test-batches", "1"],
             "init": ["--config", config, "--out", dir.appendingPathComponent("init.safetensors").path],
         ]
         var cases: [(command: String, option: String)] = []
