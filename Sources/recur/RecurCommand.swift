@@ -10,7 +10,7 @@ struct RecurCommand: ParsableCommand {
         abstract: "Recurrent neural networks (RNN, LSTM, GRU) trained by backpropagation through time.",
         discussion: "Results: --json prints one JSON object on stdout; --out DIR writes metrics.jsonl, results.json, report.md and SVG plots. Progress goes to stderr.",
         version: Recur.version,
-        subcommands: [PalindromeCommand.self, SpeechCommand.self, LanguageModelCommand.self, GenerateCommand.self, ForecastCommand.self, SentimentCommand.self, SummaryCommand.self, GradientsCommand.self, AddingCommand.self, BenchCommand.self, InitCommand.self, ImportCommand.self, ExportCommand.self, InferCommand.self]
+        subcommands: [PalindromeCommand.self, SpeechCommand.self, LanguageModelCommand.self, GenerateCommand.self, ForecastCommand.self, SentimentCommand.self, SummaryCommand.self, GradientsCommand.self, AddingCommand.self, CopyCommand.self, MemorySweepCommand.self, BenchCommand.self, InitCommand.self, ImportCommand.self, ExportCommand.self, InferCommand.self]
     )
 
     /// The library's parameter names in its errors, as this command line spells them.

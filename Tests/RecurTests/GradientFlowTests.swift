@@ -107,33 +107,3 @@ extension Tensor {
         return self
     }
 }
-
-@Suite struct AddingProblemTests {
-    /// Two markers per sequence, one in each half; the target is the sum of the marked values;
-    /// values uniform in [0, 1]; predicting 1 gives about 1/6 (computed, not assumed).
-    @Test func dataHasTheStatedStatistics() {
-        var d = AddingDataset(length: 50, seed: 3)
-        let x = Tensor(zeros: [50, 400, 2])
-        let sums = d.batch(400, into: x)
-        var values: [Float] = []
-        for b in 0..<400 {
-            let marked = (0..<50).filter { x.pointer[($0 * 400 + b) * 2 + 1] == 1 }
-            #expect(marked.count == 2 && marked[0] < 25 && marked[1] >= 25)
-            #expect(sums[b] == x.pointer[(marked[0] * 400 + b) * 2] + x.pointer[(marked[1] * 400 + b) * 2])
-            for t in 0..<50 { values.append(x.pointer[(t * 400 + b) * 2]) }
-        }
-        let mean = values.reduce(0, +) / Float(values.count)
-        #expect(values.allSatisfy { $0 >= 0 && $0 < 1 } && abs(mean - 0.5) < 0.01)
-        let baseline = sums.reduce(0.0) { $0 + Double(1 - $1) * Double(1 - $1) } / 400
-        #expect(abs(baseline - 1.0 / 6) < 0.03, "\(baseline)")
-    }
-
-    /// A short problem an LSTM learns well below the baseline; the JSON has both numbers.
-    @Test func lstmLearnsAShortProblem() throws {
-        let r = try RecurProcess.run(["adding", "--length", "10", "--hidden", "32", "--steps", "2000", "--json", "--quiet"])
-        #expect(r.status == 0, "\(r.stderr)")
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let mse = try #require(o["test_mse"] as? Double), baseline = try #require(o["baseline_mse"] as? Double)
-        #expect(abs(baseline - 1.0 / 6) < 0.03 && mse < baseline / 5, "test MSE \(mse), baseline \(baseline)")
-    }
-}

@@ -191,6 +191,9 @@ import PropertyBased
             "bench": ["--config", "P-GRU", "--seconds", "0.05"],
             "gradients": ["--length", "6", "--hidden", "4", "--batch-size", "2", "--cells", "lstm,rnn-relu:identity", "--at", "0,2"],
             "adding": ["--length", "6", "--hidden", "4", "--batch-size", "4", "--steps", "3", "--log-every", "1", "--valid-batches", "1", "--test-batches", "1"],
+            "memory-sweep": ["--lengths", "6", "--cells", "gru", "--hidden", "4", "--batch-size", "4", "--steps", "3", "--log-every", "1",
+                             "--valid-batches", "1", "--test-batches", "1"],
+            "copy": ["--length", "2", "--hidden", "4", "--batch-size", "4", "--steps", "3", "--log-every", "1", "--valid-batches", "1", "--test-batches", "1"],
             "init": ["--config", config, "--out", dir.appendingPathComponent("init.safetensors").path],
         ]
         var cases: [(command: String, option: String)] = []
@@ -211,7 +214,9 @@ import PropertyBased
         var failures: [String] = [], slow: [String] = [], succeeded = 0, refused = 0
         await propertyCheck(count: 400, input: Gen.int(in: 0..<cases.count), value) { index, value in
             let (command, option) = cases[index]
-            let arguments = [command] + base[command]! + ["--" + option, value, "--quiet"].filter { !(command == "bench" && $0 == "--quiet") }
+            let sweepFolder = command == "memory-sweep" ? temporaryFolder() : nil
+            defer { if let sweepFolder { try? FileManager.default.removeItem(at: sweepFolder) } }
+            let arguments = [command] + base[command]! + (sweepFolder.map { ["--out", $0.path] } ?? []) + ["--" + option, value, "--quiet"].filter { !(command == "bench" && $0 == "--quiet") }
             let t0 = Date()
             guard let r = try? RecurProcess.run(arguments, timeout: 60) else { failures.append("\(arguments): could not start"); return }
             let seconds = Date().timeIntervalSince(t0)

@@ -1,0 +1,160 @@
+import Foundation
+import Recur
+
+/// A memory benchmark swept over lengths, cells and seeds. Every run has its own folder under
+/// the sweep's (`lstm-T100-seed1/`: metrics, plots, `checkpoint.safetensors`, `results.json`
+/// when finished), so a sweep can stop and go on: a finished run is skipped, an unfinished one
+/// (or one finished with fewer steps than asked) resumes from its checkpoint with the same
+/// result as an uninterrupted run. A folder holds one set of settings (`settings.json`). The report is
+/// built from every finished run in the folder, so sweeps started side by side (e.g. one per
+/// cell) share one table.
+public struct MemorySweep: Sendable {
+    /// The settings of every run; its cell, length and seed are replaced per run.
+    public var base: MemoryTaskExperiment
+    public var cells: [CellType], lengths: [Int], seeds: [UInt64]
+    public let folder: URL
+
+    /// adding: a run solves the task when its test MSE is below this (Le, Jaitly & Hinton's
+    /// criterion, as used for the frontier).
+    public static let addingSolved = 0.01
+    /// copy: a run solves the task when at least this fraction of copied symbols is right.
+    public static let copySolved = 0.99
+
+    public init(base: MemoryTaskExperiment, cells: [CellType], lengths: [Int], seeds: [UInt64], folder: String) {
+        (self.base, self.cells, self.lengths, self.seeds) = (base, cells, lengths, seeds)
+        self.folder = URL(fileURLWithPath: folder)
+    }
+
+    public struct Run: Sendable, Hashable {
+        public let cell: CellType, length: Int, seed: UInt64
+        public var name: String { "\(cell.rawValue)-T\(length)-seed\(seed)" }
+    }
+
+    /// Shortest sequences first, so the table fills from the cheap end.
+    public var runs: [Run] {
+        lengths.flatMap { t in cells.flatMap { c in seeds.map { Run(cell: c, length: t, seed: $0) } } }
+    }
+
+    public func folder(of run: Run) -> URL { folder.appendingPathComponent("\(base.benchmark.rawValue)-\(run.name)") }
+
+    /// Runs every unfinished run in order, rewriting the report after each. `progress` gives
+    /// a run's reporter; `log` hears which runs are skipped or resumed.
+    public func run(progress: (Run) -> ProgressReporter?, log: (String) -> Void) throws {
+        let done = Dictionary(try finished().map { ($0.run, $0) }, uniquingKeysWith: { a, _ in a })
+        for r in runs {
+            let dir = folder(of: r)
+            var e = base
+            (e.cell, e.length, e.seed) = (r.cell, r.length, r.seed)
+            // The settings a run was started with (steps and threads aside) must be this sweep's.
+            let identityFile = dir.appendingPathComponent("settings.json").path
+            let identity = TrainingCheckpoint.identity(e.config)
+            if let kept = FileManager.default.contents(atPath: identityFile), String(decoding: kept, as: UTF8.self) != identity {
+                throw RecurError("\(dir.path) holds a run with other settings: \(String(decoding: kept, as: UTF8.self)), where this sweep has \(identity)",
+                                 fix: "use another --out for these settings, or the settings of that run")
+            }
+            if let f = done[r], f.steps >= e.steps {
+                log("\(r.name): finished, skipped" + (f.steps > e.steps ? " (it ran \(f.steps) steps)" : ""))
+                continue
+            }
+            let checkpoint = dir.appendingPathComponent("checkpoint.safetensors").path
+            let resume = FileManager.default.fileExists(atPath: checkpoint) ? checkpoint : nil
+            if resume != nil { log("\(r.name): resuming from \(checkpoint)") }
+            let out = try RunDirectory(dir.path)
+            try AtomicFile.write(Data(identity.utf8), to: identityFile)
+            let result = try e.run(save: checkpoint, resume: resume, progress: progress(r), run: out)
+            try out.writeResults(result.json)
+            try report()
+        }
+    }
+
+    /// One finished run, read back from its results.json.
+    public struct Finished: Sendable {
+        public let run: Run
+        public let testLoss: Double, baselineLoss: Double, copyAccuracy: Double?
+        public let seconds: Double, msPerStep: Double, steps: Int
+        public var solved: Bool {
+            copyAccuracy.map { $0 >= MemorySweep.copySolved } ?? (testLoss < MemorySweep.addingSolved)
+        }
+    }
+
+    /// Every finished run of this benchmark in the folder (any cell, length or seed), by
+    /// length, cell and seed.
+    public func finished() throws -> [Finished] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let m = base.benchmark.metric
+        return try names.sorted().compactMap { name -> Finished? in
+            let file = folder.appendingPathComponent(name).appendingPathComponent("results.json")
+            guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+            guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let config = o["config"] as? [String: Any] else {
+                throw RecurError("\(file.path) is not a results file of recur \(base.benchmark.rawValue)", fix: "remove that folder and run the sweep again")
+            }
+            guard config["task"] as? String == base.benchmark.rawValue else { return nil }
+            guard let cellName = config["cell"] as? String, let cell = CellType(rawValue: cellName),
+                  let length = config["length"] as? Int, let seed = config["seed"] as? Int,
+                  let test = o["test_\(m)"] as? Double, let baseline = o["baseline_\(m)"] as? Double,
+                  let seconds = o["seconds"] as? Double, let ms = o["ms_per_step"] as? Double, let steps = config["steps"] as? Int else {
+                throw RecurError("\(file.path) lacks a field the sweep reads (config.cell, length, seed, steps; test_\(m), baseline_\(m), seconds, ms_per_step)",
+                                 fix: "remove that folder and run the sweep again")
+            }
+            return Finished(run: Run(cell: cell, length: length, seed: UInt64(seed)), testLoss: test, baselineLoss: baseline,
+                            copyAccuracy: o["test_copy_accuracy"] as? Double, seconds: seconds, msPerStep: ms, steps: steps)
+        }.sorted { ($0.run.length, $0.run.cell.rawValue, $0.run.seed) < ($1.run.length, $1.run.cell.rawValue, $1.run.seed) }
+    }
+
+    /// Writes sweep.md (the table and the frontier), sweep.json and final_loss.svg in the folder (the test
+    /// loss against T per cell, the mean over seeds, beside the baseline) from the finished
+    /// runs; returns the table.
+    @discardableResult
+    public func report() throws -> MarkdownTable {
+        let done = try finished()
+        let copy = base.benchmark == .copy
+        let what = copy ? "test loss" : "test MSE"
+        var table = MarkdownTable(header: ["T", "cell", "seed", what, "baseline", "ratio"] + (copy ? ["copied right"] : []) + ["solved", "steps", "ms/step", "minutes"],
+                                  rightAligned: Set([0, 2, 3, 4, 5] + (copy ? [6] : []) + (copy ? [8, 9, 10] : [7, 8, 9])))
+        for f in done {
+            table.append(["\(f.run.length)", f.run.cell.rawValue, "\(f.run.seed)", formatScientific(f.testLoss), formatScientific(f.baselineLoss),
+                          formatNumber(f.testLoss / f.baselineLoss, decimals: 3)]
+                         + (f.copyAccuracy.map { [String(format: "%.1f%%", 100 * $0)] } ?? [])
+                         + [f.solved ? "yes" : "no", "\(f.steps)", String(format: "%.1f", f.msPerStep), String(format: "%.1f", f.seconds / 60)])
+        }
+        let criterion = copy ? "at least \(Int(Self.copySolved * 100))% of the copied symbols right" : "test MSE below \(Self.addingSolved)"
+        var frontier: [String] = []
+        var series: [LineChart.Series] = []
+        for (k, cell) in CellType.allCases.enumerated() {
+            let mine = done.filter { $0.run.cell == cell }
+            guard !mine.isEmpty else { continue }
+            let solved = mine.filter(\.solved).map(\.run.length).max()
+            let tried = Set(mine.map(\.run.seed)).sorted().map(String.init).joined(separator: ", ")
+            frontier.append("- \(cell.rawValue): " + (solved.map { t in
+                let atT = mine.filter { $0.run.length == t }
+                return "T = \(t) (\(atT.filter(\.solved).count) of \(atT.count) seeds)"
+            } ?? "solved at no T tried") + "; seeds tried: \(tried)")
+            let points = Set(mine.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
+                let atT = mine.filter { $0.run.length == t }
+                return (Double(t), atT.reduce(0) { $0 + $1.testLoss } / Double(atT.count))
+            }
+            series.append(.init(name: cell.rawValue, points: points, colorIndex: k))
+        }
+        let baselines = Set(done.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
+            let atT = done.filter { $0.run.length == t }
+            return (Double(t), atT.reduce(0) { $0 + $1.baselineLoss } / Double(atT.count))
+        }
+        if !baselines.isEmpty { series.append(.init(name: "baseline", points: baselines, dashed: true, colorIndex: 7)) }
+        let title = copy ? "Copy task" : "Adding problem"
+        let chart = LineChart(title: "\(title): final \(what) against T (mean over seeds)", xLabel: "T", yLabel: what, series: series, logY: true)
+        func write(_ name: String, _ text: String) throws {
+            try AtomicFile.write(Data(text.utf8), to: folder.appendingPathComponent(name).path)
+        }
+        try AtomicFile.createFolder(folder.path)
+        try write("sweep.md", "# \(title) sweep\n\n\(table.markdown)\n\nLongest T solved (\(criterion)):\n\n\(frontier.joined(separator: "\n"))\n")
+        if !done.isEmpty { try write("final_loss.svg", chart.svg) }
+        let runsJSON: [JSON] = done.map { f in
+            .object([("cell", .string(f.run.cell.rawValue)), ("length", JSON(f.run.length)), ("seed", JSON(Int(f.run.seed))),
+                     ("test_\(base.benchmark.metric)", .number(f.testLoss)), ("baseline_\(base.benchmark.metric)", .number(f.baselineLoss)),
+                     ("solved", .bool(f.solved)), ("seconds", .number(f.seconds))]
+                    + (f.copyAccuracy.map { [("test_copy_accuracy", .number($0))] } ?? []))
+        }
+        try write("sweep.json", JSON.object([("task", .string(base.benchmark.rawValue)), ("runs", .array(runsJSON))]).serialized(pretty: true) + "\n")
+        return table
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import Recur
+@testable import RecurExperiments
+
+@Suite struct AddingProblemTests {
+    /// Two markers per sequence, one in each half; the target is the sum of the marked values;
+    /// values uniform in [0, 1]; predicting 1 gives about 1/6 (computed, not assumed).
+    @Test func dataHasTheStatedStatistics() {
+        var d = AddingDataset(length: 50, seed: 3)
+        let x = Tensor(zeros: [50, 400, 2])
+        let sums = d.batch(400, into: x)
+        var values: [Float] = []
+        for b in 0..<400 {
+            let marked = (0..<50).filter { x.pointer[($0 * 400 + b) * 2 + 1] == 1 }
+            #expect(marked.count == 2 && marked[0] < 25 && marked[1] >= 25)
+            #expect(sums[b] == x.pointer[(marked[0] * 400 + b) * 2] + x.pointer[(marked[1] * 400 + b) * 2])
+            for t in 0..<50 { values.append(x.pointer[(t * 400 + b) * 2]) }
+        }
+        let mean = values.reduce(0, +) / Float(values.count)
+        #expect(values.allSatisfy { $0 >= 0 && $0 < 1 } && abs(mean - 0.5) < 0.01)
+        let baseline = sums.reduce(0.0) { $0 + Double(1 - $1) * Double(1 - $1) } / 400
+        #expect(abs(baseline - 1.0 / 6) < 0.03, "\(baseline)")
+    }
+
+    /// A short problem an LSTM learns well below the baseline; the JSON has both numbers.
+    @Test func lstmLearnsAShortProblem() throws {
+        let r = try RecurProcess.run(["adding", "--length", "10", "--hidden", "32", "--steps", "2000", "--json", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let mse = try #require(o["test_mse"] as? Double), baseline = try #require(o["baseline_mse"] as? Double)
+        #expect(abs(baseline - 1.0 / 6) < 0.03 && mse < baseline / 5, "test MSE \(mse), baseline \(baseline)")
+    }
+}
+
+@Suite struct CopyTaskTests {
+    /// Arjovsky et al.'s layout: 10 data symbols in 1...8 (uniform), T-1 blanks, the
+    /// delimiter, 10 blanks; the target is T+10 blanks and then the same 10 symbols.
+    @Test func dataHasTheStatedLayoutAndStatistics() {
+        let T = 7, B = 300
+        var d = CopyDataset(delay: T, seed: 5)
+        #expect(d.length == T + 20)
+        let x = Tensor(zeros: [T + 20, B, 10])
+        let targets = d.batch(B, into: x)
+        var counts = [Int](repeating: 0, count: 10)
+        for b in 0..<B {
+            let symbols = (0..<(T + 20)).map { t in (0..<10).filter { x.pointer[(t * B + b) * 10 + $0] == 1 } }
+            #expect(symbols.allSatisfy { $0.count == 1 }, "one-hot at every step")
+            let input = symbols.map { Int32($0[0]) }, target = (0..<(T + 20)).map { targets[$0 * B + b] }
+            #expect(input[0..<10].allSatisfy { (1...8).contains($0) })
+            #expect(input[10..<(T + 9)].allSatisfy { $0 == 0 } && input[T + 9] == 9 && input[(T + 10)...].allSatisfy { $0 == 0 })
+            #expect(target[..<(T + 10)].allSatisfy { $0 == 0 } && Array(target[(T + 10)...]) == Array(input[0..<10]))
+            for s in input[0..<10] { counts[Int(s)] += 1 }
+        }
+        // 3000 draws, 375 expected per symbol: within 5 standard deviations.
+        #expect(counts[1...8].allSatisfy { abs($0 - 375) < 5 * 18 }, "\(counts)")
+        // The memoryless strategy's loss, computed from the targets, is 10 log 8 / (T+20).
+        #expect(abs(d.memorylessLoss(targets) - 10 * log(8) / Double(T + 20)) < 1e-12)
+    }
+
+    /// A target that the memoryless strategy cannot explain (a data symbol early) gives an
+    /// infinite loss: the baseline is computed from the data, not assumed.
+    @Test func theBaselineReadsTheTargets() {
+        let d = CopyDataset(delay: 2, seed: 1)
+        var targets = [Int32](repeating: 0, count: d.length)
+        for t in (d.length - 10)..<d.length { targets[t] = 3 }
+        #expect(abs(d.memorylessLoss(targets) - 10 * log(8) / 22) < 1e-12)
+        targets[0] = 4
+        #expect(d.memorylessLoss(targets) == .infinity)
+    }
+
+    /// `recur copy --json`: the test and baseline losses and the copy accuracy; T = 1 after
+    /// 1500 steps the model is below the baseline (loss 0.990).
+    @Test func copyReportsItsLossesAndLearns() throws {
+        let r = try RecurProcess.run(["copy", "--length", "1", "--hidden", "32", "--steps", "1500", "--log-every", "500", "--json", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let loss = try #require(o["test_loss"] as? Double), baseline = try #require(o["baseline_loss"] as? Double)
+        let accuracy = try #require(o["test_copy_accuracy"] as? Double)
+        #expect(abs(baseline - 10 * log(8) / 21) < 1e-9)
+        #expect(loss < baseline && accuracy > 1.0 / 8, "loss \(loss), baseline \(baseline), accuracy \(accuracy)")
+    }
+}
+
+@Suite struct MemorySweepTests {
+    static func sweep(_ folder: URL, _ extra: [String]) throws -> RecurProcess {
+        try RecurProcess.run(["memory-sweep", "--task", "adding", "--cells", "lstm", "--hidden", "8", "--batch-size", "8",
+                              "--log-every", "10", "--valid-batches", "1", "--test-batches", "2", "--out", folder.path] + extra)
+    }
+
+    static func testMSE(_ folder: URL, _ run: String) throws -> Double {
+        let data = try Data(contentsOf: folder.appendingPathComponent(run).appendingPathComponent("results.json"))
+        return try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["test_mse"] as? Double)
+    }
+
+    /// Finished runs are skipped, an unfinished one resumes from its checkpoint to the result
+    /// an uninterrupted run gives, and the table holds every finished run in the folder.
+    @Test func aSweepSkipsFinishedRunsAndResumesUnfinishedOnes() throws {
+        let whole = temporaryFolder(), parts = temporaryFolder()
+        defer { for f in [whole, parts] { try? FileManager.default.removeItem(at: f) } }
+        let a = try Self.sweep(whole, ["--lengths", "6", "--steps", "40"])
+        #expect(a.status == 0, "\(a.stderr)")
+        // A run of 20 steps, then the sweep asks for 40: it continues from the checkpoint.
+        let b = try Self.sweep(parts, ["--lengths", "6", "--steps", "20"])
+        #expect(b.status == 0, "\(b.stderr)")
+        let c = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40"])
+        #expect(c.status == 0 && c.stderr.contains("lstm-T6-seed1: resuming"), "\(c.stderr)")
+        #expect(try Self.testMSE(parts, "adding-lstm-T6-seed1") == Self.testMSE(whole, "adding-lstm-T6-seed1"))
+        let d = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40", "--cells", "gru"])
+        #expect(d.status == 0, "\(d.stderr)")
+        let e = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40"])
+        let other = try Self.sweep(parts, ["--lengths", "6", "--steps", "40", "--hidden", "9"])
+        #expect(other.status != 0 && other.stderr.contains("holds a run with other settings"), "\(other.stderr)")
+        #expect(e.stderr.contains("lstm-T6-seed1: finished, skipped") && e.stderr.contains("lstm-T8-seed1: finished, skipped"), "\(e.stderr)")
+        let table = try String(contentsOf: parts.appendingPathComponent("sweep.md"), encoding: .utf8)
+        #expect(table.components(separatedBy: "\n").filter { ["6", "8"].contains($0.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? "") }.count == 4, "\(table)")
+        #expect(table.contains("- gru:") && table.contains("- lstm:"))
+        #expect(FileManager.default.fileExists(atPath: parts.appendingPathComponent("final_loss.svg").path))
+    }
+
+    @Test func badListsAreNamed() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (args, message) in [(["--lengths", "6,x"], "--lengths: 'x'"), (["--cells", "lstm,lsmt"], "--cells: 'lsmt'"), (["--seeds", ""], "--seeds is empty")] {
+            let r = try Self.sweep(folder, args)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+}
