@@ -2,27 +2,43 @@ import ArgumentParser
 import Foundation
 import Recur
 import RecurExperiments
+import RecurONNX
 
-/// `recur export`: a checkpoint's weights for PyTorch.
+/// `recur export`: a checkpoint's weights for PyTorch, or the whole model as ONNX.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a checkpoint's weights for PyTorch (safetensors.torch.load_file + load_state_dict).",
-        discussion: "Drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight). Where no stock nn module computes the model (peephole or layer-norm LSTM, Jordan network, relu LSTM, reset-before GRU, ...), a note on stderr says so. See docs/interop.md."
+        abstract: "Write a checkpoint's weights for PyTorch (safetensors.torch.load_file + load_state_dict), or the model as ONNX.",
+        discussion: "--to pytorch drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight). Where no stock nn module computes the model (peephole or layer-norm LSTM, Jordan network, relu LSTM, reset-before GRU, ...), a note on stderr says so. "
+            + "--to onnx writes an ONNX model (opset 14) with the inputs and outputs of recur infer: x [T, B, I] or ids [T, B] (int64), with --lengths a lengths [B] (int32) input, with --initial-state h0 (and c0) inputs; T and B are dynamic. See docs/interop.md."
     )
 
-    enum Target: String, ExpressibleByArgument { case pytorch }
+    enum Target: String, ExpressibleByArgument { case pytorch, onnx }
 
     @Option(help: "A Recur checkpoint (recur lm --save, recur init, recur import).") var checkpoint: String
     @Option(help: "Target framework.") var to: Target = .pytorch
-    @Argument(help: "Output .safetensors file.") var output: String
+    @Flag(help: "ONNX: a 'lengths' [B] input, each sequence's steps (its recurrent ops' sequence_lens).") var lengths = false
+    @Flag(help: "ONNX: 'h0' (and 'c0' for LSTM) [L*D, B, H] inputs, the initial state.") var initialState = false
+    @Argument(help: "Output file: .safetensors for pytorch, .onnx for onnx.") var output: String
 
-    func validate() throws { try OptionLimits.check(self) }
+    func validate() throws {
+        try OptionLimits.check(self)
+        if to == .pytorch && (lengths || initialState) { throw ValidationError("--lengths and --initial-state are for --to onnx") }
+    }
 
     func run() throws {
-        let (names, caveat) = try Checkpoint.exportWeights(from: checkpoint, to: output)
-        print("wrote \(output): \(names.count) tensors (\(names.joined(separator: ", ")))")
-        if let caveat { FileHandle.standardError.write(Data("note: \(caveat)\n".utf8)) }
+        switch to {
+        case .pytorch:
+            let (names, caveat) = try Checkpoint.exportWeights(from: checkpoint, to: output)
+            print("wrote \(output): \(names.count) tensors (\(names.joined(separator: ", ")))")
+            if let caveat { FileHandle.standardError.write(Data("note: \(caveat)\n".utf8)) }
+        case .onnx:
+            let (cfg, model, _) = try Checkpoint.loadModel(checkpoint)
+            let proto = try ONNXExporter(lengths: lengths, initialState: initialState).write(model, config: cfg, to: output)
+            let g = proto.graph
+            print("wrote \(output): ONNX opset \(ONNXExporter.opset), inputs \(g.input.map(\.name).joined(separator: ", ")); "
+                  + "outputs \(g.output.map(\.name).joined(separator: ", ")); ops \(g.node.map(\.opType).joined(separator: " "))")
+        }
     }
 }
 

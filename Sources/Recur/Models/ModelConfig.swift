@@ -123,12 +123,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize)
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
         tied = try c.decodeIfPresent(Bool.self, forKey: .tied) ?? false
-        bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias) ?? .separate
+        convention = try c.decodeIfPresent(Convention.self, forKey: .convention)
+        // A sentiment model's biases follow its convention unless given (as `SentimentModel` builds them).
+        bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias)
+            ?? (task == .sentiment ? (convention ?? .keras1).bias(for: cell) : .separate)
         projectionSize = try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0
         initialization = try c.decodeIfPresent(RecurrentInitialization.self, forKey: .initialization)
         merge = try c.decodeIfPresent(BidirectionalMerge.self, forKey: .merge) ?? .concat
         sentimentModel = try c.decodeIfPresent(SentimentModel.Kind.self, forKey: .sentimentModel)
-        convention = try c.decodeIfPresent(Convention.self, forKey: .convention)
         activation = try c.decodeIfPresent(Activation.self, forKey: .activation)
         resetAfter = try c.decodeIfPresent(Bool.self, forKey: .resetAfter) ?? true
     }
