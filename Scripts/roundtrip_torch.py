@@ -12,6 +12,11 @@ final states (head), on a batch x [T=9, B=4, 5]:
 Each way, `recur infer` and torch run the same batch, and the script prints the largest
 absolute difference of output, h_n, c_n and logits. It fails unless all are <= 1e-5.
 
+Then model.py: for every model kind (sequence models of every cell, with and without
+lengths, language models, sentiment models), `recur export --to pytorch` writes the weights
+and model.py; the script imports it, runs `model.load()` on a batch and compares with
+`recur infer` (again <= 1e-5).
+
 Usage: python3 Scripts/roundtrip_torch.py [--recur .build/release/recur]
 Needs torch and safetensors (pip install 'torch==2.13.0+cpu' safetensors).
 """
@@ -103,7 +108,78 @@ def main():
         ok &= good
         cells = [f"{diffs[k]:.2e}" if k in diffs else "-" for k in ("output", "h_n", "c_n", "logits")]
         print(f"| {cell.upper()} | {direction} | " + " | ".join(cells) + f" | {'yes' if good else 'NO'} |")
+    ok &= check_model_py(args.recur)
     sys.exit(0 if ok else 1)
+
+
+def seq(cell, **extra):
+    return {"task": "sequence", "cell": cell, "input_size": I, "hidden_size": H, "output_size": OUT, **extra}
+
+
+V = 17
+MODEL_PY_CASES = [
+    (seq("rnn-relu", layers=2, bidirectional=True), True),
+    (seq("lstm", layers=2, bidirectional=True), True),
+    (seq("lstm", proj_size=3), False),
+    (seq("gru", bias="none"), True),
+    (seq("gru", reset_after=False, layers=2, bidirectional=True), True),
+    (seq("lstm", activation="relu", bias="single"), True),
+    (seq("lstm-peephole", layers=2, bidirectional=True), True),
+    (seq("lstm-layernorm", bidirectional=True), True),
+    ({"task": "language-model", "cell": "lstm", "vocabulary_size": V, "embedding_size": H, "hidden_size": H, "layers": 2, "tied": True}, False),
+    ({"task": "language-model", "cell": "gru", "vocabulary_size": V, "embedding_size": 5, "hidden_size": H, "layers": 1}, False),
+] + [({"task": "sentiment", "model": kind, "cell": kind.rstrip("01"), "hidden_size": 100 if kind.endswith("100") else 1,
+       "vocabulary_size": V, "embedding_size": 8, "convention": convention}, True)
+     for kind, convention in [("rnn1", "keras1"), ("lstm1", "keras1"), ("gru1", "keras1"), ("gru100", "keras1"), ("lstm100", "pytorch")]]
+
+
+def check_model_py(binary):
+    """model.py against recur infer for every model kind; prints one line per case."""
+    import importlib.util
+    import numpy as np
+    ok = True
+    print("\nmodel.py (recur export --to pytorch) against recur infer:")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (config, with_lengths) in enumerate(MODEL_PY_CASES):
+            d = pathlib.Path(tmp) / f"case{n}"
+            d.mkdir()
+            (d / "config.json").write_text(json.dumps(config))
+            recur(binary, "init", "--config", str(d / "config.json"), "--seed", "5", "--out", str(d / "recur.safetensors"))
+            recur(binary, "export", "--checkpoint", str(d / "recur.safetensors"), "--to", "pytorch", str(d / "weights.safetensors"))
+            spec = importlib.util.spec_from_file_location(f"model{n}", d / "model.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            net = module.load()
+            rng = np.random.default_rng(n)
+            inputs = {}
+            if config["task"] == "sequence":
+                inputs["x"] = torch.from_numpy(rng.standard_normal((T, B, I)).astype(np.float32))
+            else:
+                inputs["ids"] = torch.from_numpy(rng.integers(0, V, size=(T, B)).astype(np.float32))
+            lengths = None
+            if with_lengths:
+                lengths = torch.from_numpy(rng.integers(1, T + 1, size=B))
+                lengths[0] = T
+                inputs["lengths"] = lengths.float()
+            save_file(inputs, d / "in.safetensors")
+            recur(binary, "infer", "--checkpoint", str(d / "recur.safetensors"), "--input", str(d / "in.safetensors"),
+                  "--output", str(d / "out.safetensors"))
+            want = load_file(d / "out.safetensors")
+            with torch.no_grad():
+                if config["task"] == "sequence":
+                    logits, output, h_n, c_n = net(inputs["x"], lengths)
+                    got = {"logits": logits, "output": output, "h_n": h_n, "c_n": c_n}
+                elif config["task"] == "language-model":
+                    got = {"logits": net(inputs["ids"])[0]}
+                else:
+                    got = {"output": net(inputs["ids"], lengths)[0]}
+            diffs = {k: (v.double() - want[k].double()).abs().max().item() for k, v in got.items() if v is not None}
+            good = max(diffs.values()) <= 1e-5
+            ok &= good
+            kind = "stock nn module" if module.MODULE["stock"] else "step-by-step module"
+            name = config.get("model", config["cell"]) + (", lengths" if with_lengths else "")
+            print(f"{'ok  ' if good else 'FAIL'} {config['task']} {name} ({kind}): max |model.py - recur| {max(diffs.values()):.2e} over {', '.join(diffs)}")
+    return ok
 
 
 if __name__ == "__main__":

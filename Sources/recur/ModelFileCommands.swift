@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import Recur
 import RecurExperiments
-import RecurONNX
+import RecurExport
 
 /// `recur export`: a checkpoint's weights for PyTorch, or the whole model as ONNX.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a checkpoint's weights for PyTorch (safetensors.torch.load_file + load_state_dict), or the model as ONNX.",
-        discussion: "--to pytorch drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight). Where no stock nn module computes the model (peephole or layer-norm LSTM, Jordan network, relu LSTM, reset-before GRU, ...), a note on stderr says so. "
+        abstract: "Write a checkpoint's weights and model.py for PyTorch, or the model as ONNX.",
+        discussion: "--to pytorch drops the optimizer state; names stay PyTorch state-dict names (rnn.weight_ih_l0, head.weight, embedding.weight), and model.py beside the file is an nn.Module of the model with load() (stock nn.LSTM/GRU/RNN where they compute the cell, a step-by-step module for peephole or layer-norm LSTMs, the reset-before GRU and Keras' activations; none for Jordan networks or merged directions, said on stderr). "
             + "--to onnx writes an ONNX model (opset 14) with the inputs and outputs of recur infer: x [T, B, I] or ids [T, B] (int64), with --lengths a lengths [B] (int32) input, with --initial-state h0 (and c0) inputs; T and B are dynamic. See docs/interop.md."
     )
 
@@ -31,7 +31,21 @@ struct ExportCommand: ParsableCommand {
         case .pytorch:
             let (names, caveat) = try Checkpoint.exportWeights(from: checkpoint, to: output)
             print("wrote \(output): \(names.count) tensors (\(names.joined(separator: ", ")))")
-            if let caveat { FileHandle.standardError.write(Data("note: \(caveat)\n".utf8)) }
+            let (cfg, model, _) = try Checkpoint.loadModel(checkpoint)
+            let url = URL(fileURLWithPath: output)
+            let script = url.deletingLastPathComponent().appendingPathComponent("model.py").path
+            do {
+                let source = try PyTorchModule.source(of: model, config: cfg, weights: url.lastPathComponent)
+                try AtomicFile.write(Data(source.utf8), to: script)
+                print("wrote \(script): the nn.Module (import model; net = model.load())")
+                if let caveat {
+                    let reason = caveat.hasSuffix(": " + Checkpoint.ownModuleAdvice) ? String(caveat.dropLast(Checkpoint.ownModuleAdvice.count + 2)) : caveat
+                    FileHandle.standardError.write(Data("note: \(reason); model.py computes it step by step\n".utf8))
+                }
+            } catch let e as RecurError {
+                if let caveat { FileHandle.standardError.write(Data("note: \(caveat)\n".utf8)) }
+                FileHandle.standardError.write(Data("note: no model.py: \(e.description)\n".utf8))
+            }
         case .onnx:
             let (cfg, model, _) = try Checkpoint.loadModel(checkpoint)
             let proto = try ONNXExporter(lengths: lengths, initialState: initialState).write(model, config: cfg, to: output)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Recur
-@testable import RecurONNX
+@testable import RecurExport
 
 @Suite struct ONNXExportTests {
     static func exported(_ config: ModelConfig, lengths: Bool = false, initialState: Bool = false) throws -> Onnx_ModelProto {

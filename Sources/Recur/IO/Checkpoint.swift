@@ -147,8 +147,11 @@ extension Checkpoint {
 
     /// Why `load_state_dict` into PyTorch's stock modules would not give this model's outputs,
     /// or nil when it would.
+    /// The advice that ends a caveat: what to do without a stock module.
+    public static let ownModuleAdvice = "read the tensors with safetensors into a module of your own (docs/cells.md gives the equations and tensor names)"
+
     static func pytorchCaveat(_ cfg: ModelConfig) -> String? {
-        let ownModule = "read the tensors with safetensors into a module of your own (docs/cells.md gives the equations and tensor names)"
+        let ownModule = ownModuleAdvice
         if cfg.task == .jordan { return "PyTorch has no Jordan network module: " + ownModule }
         guard cfg.cell.isPyTorchModule else { return "PyTorch has no nn module for the \(cfg.cell.rawValue) cell: " + ownModule }
         if let kind = cfg.sentimentModel, kind.units == 1 {
