@@ -113,7 +113,7 @@ public struct MemorySweep: Sendable {
                                   rightAligned: Set([0, 2, 3, 4, 5] + (copy ? [6] : []) + (copy ? [8, 9, 10] : [7, 8, 9])))
         for f in done {
             table.append(["\(f.run.length)", f.run.cell.rawValue, "\(f.run.seed)", formatScientific(f.testLoss), formatScientific(f.baselineLoss),
-                          formatNumber(f.testLoss / f.baselineLoss, decimals: 3)]
+                          formatScientific(f.testLoss / f.baselineLoss)]
                          + (f.copyAccuracy.map { [String(format: "%.1f%%", 100 * $0)] } ?? [])
                          + [f.solved ? "yes" : "no", "\(f.steps)", String(format: "%.1f", f.msPerStep), String(format: "%.1f", f.seconds / 60)])
         }
