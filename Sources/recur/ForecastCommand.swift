@@ -80,12 +80,9 @@ struct ForecastCommand: ParsableCommand {
     /// --search-epochs as numbers, each in --epochs' range.
     func epochList() throws -> [Int]? {
         guard let searchEpochs else { return nil }
-        return try searchEpochs.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            let text = part.trimmingCharacters(in: .whitespaces)
-            guard let n = Int(text), OptionLimits.table["epochs"]!.contains(Double(n)) else {
-                throw ValidationError("--search-epochs must list epoch counts (\(OptionLimits.table["epochs"]!.text)) separated by commas, got '\(text)'")
-            }
-            return n
+        let range = OptionLimits.table["epochs"]!
+        return try parseList(searchEpochs, option: "--search-epochs", expected: "epoch counts (\(range.text)) separated by commas") {
+            Int($0).flatMap { range.contains(Double($0)) ? $0 : nil }
         }
     }
 

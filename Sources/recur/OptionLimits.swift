@@ -113,30 +113,15 @@ enum OptionLimits {
     static func numericOptionNames(of type: ParsableArguments.Type) -> [String] {
         Mirror(reflecting: type.init()).children.flatMap { child -> [String] in
             guard let label = child.label, label.hasPrefix("_") else { return [] }
-            switch child.value {
-            case is Option<Int>, is Option<Int?>, is Option<UInt64>, is Option<Float>, is Option<Float?>, is Option<Double>, is Option<Double?>:
-                return [kebab(String(label.dropFirst()))]
-            default:
-                return (Swift.type(of: child.value) as? OptionGroupType.Type).map { numericOptionNames(of: $0.groupType) } ?? []
-            }
+            if child.value is NumericOption { return [kebab(String(label.dropFirst()))] }
+            return (Swift.type(of: child.value) as? OptionGroupType.Type).map { numericOptionNames(of: $0.groupType) } ?? []
         }
     }
 
     /// The value and its text as given; nil: not a numeric option; .some(nil): a numeric
     /// option without a value.
     static func number(_ wrapped: Any) -> (Double, String)?? {
-        func pair<T: BinaryInteger>(_ x: T) -> (Double, String) { (Double(x), String(x)) }
-        func pair<T: BinaryFloatingPoint & CustomStringConvertible>(_ x: T) -> (Double, String) { (Double(x), x.description) }
-        switch wrapped {
-        case let o as Option<Int>: return .some(pair(o.wrappedValue))
-        case let o as Option<Int?>: return .some(o.wrappedValue.map { pair($0) })
-        case let o as Option<UInt64>: return .some(pair(o.wrappedValue))
-        case let o as Option<Float>: return .some(pair(o.wrappedValue))
-        case let o as Option<Float?>: return .some(o.wrappedValue.map { pair($0) })
-        case let o as Option<Double>: return .some(pair(o.wrappedValue))
-        case let o as Option<Double?>: return .some(o.wrappedValue.map { pair($0) })
-        default: return nil
-        }
+        (wrapped as? NumericOption).map(\.numberAndText)
     }
 
     /// An option group's stored value: the group itself once parsed, behind ArgumentParser's
@@ -179,3 +164,16 @@ enum OptionLimits {
 /// before parsing.
 protocol OptionGroupType { static var groupType: ParsableArguments.Type { get } }
 extension OptionGroup: OptionGroupType { static var groupType: ParsableArguments.Type { Value.self } }
+
+/// The option value types the range table checks (and optionals of them): one list, read
+/// both from parsed values and, by type alone, before parsing.
+protocol OptionNumber { var numberAndText: (Double, String)? { get } }
+extension Int: OptionNumber { var numberAndText: (Double, String)? { (Double(self), String(self)) } }
+extension UInt64: OptionNumber { var numberAndText: (Double, String)? { (Double(self), String(self)) } }
+extension Float: OptionNumber { var numberAndText: (Double, String)? { (Double(self), description) } }
+extension Double: OptionNumber { var numberAndText: (Double, String)? { (self, description) } }
+extension Optional: OptionNumber where Wrapped: OptionNumber { var numberAndText: (Double, String)? { self?.numberAndText } }
+
+/// An `@Option` whose value is a number.
+protocol NumericOption { var numberAndText: (Double, String)? { get } }
+extension Option: NumericOption where Value: OptionNumber { var numberAndText: (Double, String)? { wrappedValue.numberAndText } }

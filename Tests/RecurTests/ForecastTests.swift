@@ -263,7 +263,7 @@ import Testing
         for (args, message) in [(["--columns", "y,m"], "--columns needs --target"), (["--column", "y", "--target", "y"], "--column is the one-column form"),
                                 (["--column", "y", "--difference-features"], "--difference-features needs feature columns"),
                                 (["--column", "y", "--seasonal", "1"], "--seasonal must be"), (["--column", "y", "--search-epochs", "5"], "--search-epochs goes with --search"),
-                                (["--column", "y", "--search", "--search-epochs", "5,x"], "--search-epochs must list")] {
+                                (["--column", "y", "--search", "--search-epochs", "5,x"], "--search-epochs: 'x' is not valid; expected epoch counts")] {
             let bad = try RecurProcess.run(["forecast", "--csv", file.path] + args)
             #expect(bad.status == 64 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
         }
