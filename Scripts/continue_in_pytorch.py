@@ -97,11 +97,17 @@ def main():
     log = lambda message: print(f"[rank {rank}/{world}] {message}", flush=True)
 
     out = pathlib.Path(args.checkpoint + ".pytorch")
+    exported = torch.tensor([1])
     if rank == 0:
         out.mkdir(exist_ok=True)
-        subprocess.run([args.recur, "export", "--checkpoint", args.checkpoint, "--to", "pytorch", str(out / "model.safetensors")],
-                       check=True, stdout=subprocess.DEVNULL)
-    dist.barrier()
+        r = subprocess.run([args.recur, "export", "--checkpoint", args.checkpoint, "--to", "pytorch", str(out / "model.safetensors")],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            log(f"recur export failed: {r.stderr.strip()}")
+            exported = torch.tensor([0])
+    dist.broadcast(exported, src=0)  # every rank stops if the export failed
+    if exported.item() == 0:
+        sys.exit(1)
     spec = importlib.util.spec_from_file_location("recur_model", out / "model.py")
     model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(model)
@@ -110,6 +116,8 @@ def main():
     with safe_open(args.checkpoint, "pt") as f:
         meta = f.metadata()
     config = json.loads(meta["config"])
+    if config.get("level", "word") != "word":
+        sys.exit(f"{args.checkpoint} is a {config['level']}-level model; this script reads word-level text as recur lm --level word does")
     vocabulary = json.loads(meta["vocabulary"])
     index = {w: i for i, w in enumerate(vocabulary)}
     unk = index.get("<unk>")
@@ -129,6 +137,8 @@ def main():
     ddp = torch.nn.parallel.DistributedDataParallel(net)
     ddp.train()
     optimizer = torch.optim.SGD(ddp.parameters(), lr=args.lr)
+    if config["batch_size"] < world:
+        sys.exit(f"{config['batch_size']} streams cannot be split between {world} ranks")
     data = streams(ids, config["batch_size"])[:, rank::world]
     clip = config.get("clip", 5.0)
     log(f"training on streams {rank}, {rank + world}, ... ({data.shape[1]} of {config['batch_size']}), bptt {bptt}, SGD lr {args.lr}, clip {clip}")

@@ -118,6 +118,7 @@ def seq(cell, **extra):
 
 V = 17
 MODEL_PY_CASES = [
+    (seq("rnn"), True),
     (seq("rnn-relu", layers=2, bidirectional=True), True),
     (seq("lstm", layers=2, bidirectional=True), True),
     (seq("lstm", proj_size=3), False),

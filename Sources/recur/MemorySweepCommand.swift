@@ -26,8 +26,8 @@ struct MemorySweepCommand: ParsableCommand {
 
     var lengthList: [Int] {
         get throws {
-            try parseList(lengths ?? (task == .adding ? "50,100,200,400" : "50,100,200"), option: "--lengths", expected: "whole numbers from 2 to 100000") {
-                Int($0).flatMap { (2...100_000).contains($0) ? $0 : nil }
+            try parseList(lengths ?? (task == .adding ? "50,100,200,400" : "50,100,200"), option: "--lengths", expected: "whole numbers from \(task == .adding ? 2 : 1) to 100000") {
+                Int($0).flatMap { (task == .adding ? 2 : 1)...100_000 ~= $0 ? $0 : nil }
             }
         }
     }
@@ -39,7 +39,10 @@ struct MemorySweepCommand: ParsableCommand {
     }
 
     var seedList: [UInt64] {
-        get throws { try parseList(seeds, option: "--seeds", expected: "whole numbers from 0 to \(UInt64.max)") { UInt64($0) } }
+        get throws {
+            let range = OptionLimits.table["seed"]!
+            return try parseList(seeds, option: "--seeds", expected: "seeds (\(range.text))") { UInt64($0).flatMap { range.contains(Double($0)) ? $0 : nil } }
+        }
     }
 
     func validate() throws {

@@ -35,6 +35,9 @@ struct ExportCommand: ParsableCommand {
             let url = URL(fileURLWithPath: output)
             let script = url.deletingLastPathComponent().appendingPathComponent("model.py").path
             do {
+                if let existing = FileManager.default.contents(atPath: script), !String(decoding: existing, as: UTF8.self).contains(PyTorchModule.marker) {
+                    throw RecurError("\(script) exists and was not written by recur export; it is left as it is", fix: "export into another folder to get model.py")
+                }
                 let source = try PyTorchModule.source(of: model, config: cfg, weights: url.lastPathComponent)
                 try AtomicFile.write(Data(source.utf8), to: script)
                 print("wrote \(script): the nn.Module (import model; net = model.load())")

@@ -37,9 +37,32 @@ public struct MemorySweep: Sendable {
 
     public func folder(of run: Run) -> URL { folder.appendingPathComponent("\(base.benchmark.rawValue)-\(run.name)") }
 
+    /// The settings every run of the folder shares: the configuration without what varies
+    /// per run (cell, length, seed) or may change between sittings (steps, threads).
+    public var settingsIdentity: String {
+        TrainingCheckpoint.identity(base.config, ignoring: ["cell", "length", "seed", "steps", "threads"])
+    }
+
+    /// Writes the folder's settings, or refuses a folder that holds another sweep's.
+    func claimFolder() throws {
+        let file = folder.appendingPathComponent("sweep-settings.json").path
+        if let kept = FileManager.default.contents(atPath: file) {
+            let text = String(decoding: kept, as: UTF8.self)
+            guard text == settingsIdentity else {
+                throw RecurError("\(folder.path) holds a sweep with other settings: \(text), where this one has \(settingsIdentity)",
+                                 fix: "use another --out for these settings, or the settings of that sweep")
+            }
+        } else {
+            try AtomicFile.createFolder(folder.path)
+            try AtomicFile.write(Data(settingsIdentity.utf8), to: file)
+        }
+    }
+
     /// Runs every unfinished run in order, rewriting the report after each. `progress` gives
     /// a run's reporter; `log` hears which runs are skipped or resumed.
+    /// A run that diverges is recorded as such (unsolved) and the sweep goes on.
     public func run(progress: (Run) -> ProgressReporter?, log: (String) -> Void) throws {
+        try claimFolder()
         let done = Dictionary(try finished().map { ($0.run, $0) }, uniquingKeysWith: { a, _ in a })
         for r in runs {
             let dir = folder(of: r)
@@ -52,8 +75,9 @@ public struct MemorySweep: Sendable {
                 throw RecurError("\(dir.path) holds a run with other settings: \(String(decoding: kept, as: UTF8.self)), where this sweep has \(identity)",
                                  fix: "use another --out for these settings, or the settings of that run")
             }
-            if let f = done[r], f.steps >= e.steps {
-                log("\(r.name): finished, skipped" + (f.steps > e.steps ? " (it ran \(f.steps) steps)" : ""))
+            if let f = done[r], f.diverged != nil || f.steps >= e.steps {
+                log("\(r.name): finished, skipped" + (f.diverged != nil ? " (it diverged; remove its folder to run it again)"
+                    : f.steps > e.steps ? " (it ran \(f.steps) steps)" : ""))
                 continue
             }
             let checkpoint = dir.appendingPathComponent("checkpoint.safetensors").path
@@ -61,8 +85,13 @@ public struct MemorySweep: Sendable {
             if resume != nil { log("\(r.name): resuming from \(checkpoint)") }
             let out = try RunDirectory(dir.path)
             try AtomicFile.write(Data(identity.utf8), to: identityFile)
-            let result = try e.run(save: checkpoint, resume: resume, progress: progress(r), run: out)
-            try out.writeResults(result.json)
+            do {
+                let result = try e.run(save: checkpoint, resume: resume, progress: progress(r), run: out)
+                try out.writeResults(result.json)
+            } catch let d as TrainingDiverged {
+                log("\(r.name): \(d.description); recorded as diverged")
+                try out.writeResults(.object([("diverged", .string(d.description)), ("steps_run", JSON(d.step)), ("config", e.config)]))
+            }
             try report()
         }
     }
@@ -71,14 +100,17 @@ public struct MemorySweep: Sendable {
     public struct Finished: Sendable {
         public let run: Run
         public let testLoss: Double, baselineLoss: Double, copyAccuracy: Double?
+        /// Training time (all sittings) and steps run.
         public let seconds: Double, msPerStep: Double, steps: Int
+        /// Why training stopped early, for a run that diverged (its losses are NaN).
+        public var diverged: String? = nil
         public var solved: Bool {
-            copyAccuracy.map { $0 >= MemorySweep.copySolved } ?? (testLoss < MemorySweep.addingSolved)
+            diverged == nil && (copyAccuracy.map { $0 >= MemorySweep.copySolved } ?? (testLoss < MemorySweep.addingSolved))
         }
     }
 
-    /// Every finished run of this benchmark in the folder (any cell, length or seed), by
-    /// length, cell and seed.
+    /// Every finished run of this sweep in the folder (any cell, length or seed), by length,
+    /// cell and seed: folders named for their run whose settings are this sweep's.
     public func finished() throws -> [Finished] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let m = base.benchmark.metric
@@ -90,14 +122,26 @@ public struct MemorySweep: Sendable {
             }
             guard config["task"] as? String == base.benchmark.rawValue else { return nil }
             guard let cellName = config["cell"] as? String, let cell = CellType(rawValue: cellName),
-                  let length = config["length"] as? Int, let seed = config["seed"] as? Int,
-                  let test = o["test_\(m)"] as? Double, let baseline = o["baseline_\(m)"] as? Double,
-                  let seconds = o["seconds"] as? Double, let ms = o["ms_per_step"] as? Double, let steps = config["steps"] as? Int else {
-                throw RecurError("\(file.path) lacks a field the sweep reads (config.cell, length, seed, steps; test_\(m), baseline_\(m), seconds, ms_per_step)",
+                  let length = config["length"] as? Int, let seed = config["seed"] as? Int, let steps = (o["steps_run"] ?? config["steps"]) as? Int else {
+                throw RecurError("\(file.path) lacks a field the sweep reads (config.cell, length, seed; steps_run)", fix: "remove that folder and run the sweep again")
+            }
+            let run = Run(cell: cell, length: length, seed: UInt64(seed))
+            // A renamed or copied folder is not a run of this sweep.
+            guard folder(of: run).lastPathComponent == name else { return nil }
+            var e = base
+            (e.cell, e.length, e.seed) = (cell, length, UInt64(seed))
+            let kept = FileManager.default.contents(atPath: folder.appendingPathComponent(name).appendingPathComponent("settings.json").path)
+            guard kept.map({ String(decoding: $0, as: UTF8.self) }) == TrainingCheckpoint.identity(e.config) else { return nil }
+            if let why = o["diverged"] as? String {
+                return Finished(run: run, testLoss: .nan, baselineLoss: .nan, copyAccuracy: nil, seconds: 0, msPerStep: .nan, steps: steps, diverged: why)
+            }
+            guard let test = o["test_\(m)"] as? Double, let baseline = o["baseline_\(m)"] as? Double,
+                  let seconds = (o["train_seconds"] ?? o["seconds"]) as? Double, let ms = o["ms_per_step"] as? Double else {
+                throw RecurError("\(file.path) lacks a field the sweep reads (test_\(m), baseline_\(m), train_seconds, ms_per_step)",
                                  fix: "remove that folder and run the sweep again")
             }
-            return Finished(run: Run(cell: cell, length: length, seed: UInt64(seed)), testLoss: test, baselineLoss: baseline,
-                            copyAccuracy: o["test_copy_accuracy"] as? Double, seconds: seconds, msPerStep: ms, steps: steps)
+            return Finished(run: run, testLoss: test, baselineLoss: baseline, copyAccuracy: o["test_copy_accuracy"] as? Double,
+                            seconds: seconds, msPerStep: ms, steps: steps)
         }.sorted { ($0.run.length, $0.run.cell.rawValue, $0.run.seed) < ($1.run.length, $1.run.cell.rawValue, $1.run.seed) }
     }
 
@@ -106,12 +150,18 @@ public struct MemorySweep: Sendable {
     /// runs; returns the table.
     @discardableResult
     public func report() throws -> MarkdownTable {
+        try claimFolder()
         let done = try finished()
         let copy = base.benchmark == .copy
         let what = copy ? "test loss" : "test MSE"
-        var table = MarkdownTable(header: ["T", "cell", "seed", what, "baseline", "ratio"] + (copy ? ["copied right"] : []) + ["solved", "steps", "ms/step", "minutes"],
+        var table = MarkdownTable(header: ["T", "cell", "seed", what, "baseline", "ratio"] + (copy ? ["copied right"] : []) + ["solved", "steps", "ms/step", "train minutes"],
                                   rightAligned: Set([0, 2, 3, 4, 5] + (copy ? [6] : []) + (copy ? [8, 9, 10] : [7, 8, 9])))
         for f in done {
+            if f.diverged != nil {
+                table.append(["\(f.run.length)", f.run.cell.rawValue, "\(f.run.seed)", "diverged", "-", "-"] + (copy ? ["-"] : [])
+                             + ["no", "\(f.steps)", "-", "-"])
+                continue
+            }
             table.append(["\(f.run.length)", f.run.cell.rawValue, "\(f.run.seed)", formatScientific(f.testLoss), formatScientific(f.baselineLoss),
                           formatScientific(f.testLoss / f.baselineLoss)]
                          + (f.copyAccuracy.map { [String(format: "%.1f%%", 100 * $0)] } ?? [])
@@ -122,6 +172,7 @@ public struct MemorySweep: Sendable {
         var series: [LineChart.Series] = []
         for (k, cell) in CellType.allCases.enumerated() {
             let mine = done.filter { $0.run.cell == cell }
+            let measured = mine.filter { $0.diverged == nil }
             guard !mine.isEmpty else { continue }
             let solved = mine.filter(\.solved).map(\.run.length).max()
             let tried = Set(mine.map(\.run.seed)).sorted().map(String.init).joined(separator: ", ")
@@ -129,17 +180,23 @@ public struct MemorySweep: Sendable {
                 let atT = mine.filter { $0.run.length == t }
                 return "T = \(t) (\(atT.filter(\.solved).count) of \(atT.count) seeds)"
             } ?? "solved at no T tried") + "; seeds tried: \(tried)")
-            let points = Set(mine.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
-                let atT = mine.filter { $0.run.length == t }
+            let points = Set(measured.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
+                let atT = measured.filter { $0.run.length == t }
                 return (Double(t), atT.reduce(0) { $0 + $1.testLoss } / Double(atT.count))
             }
             series.append(.init(name: cell.rawValue, points: points, colorIndex: k))
         }
-        let baselines = Set(done.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
-            let atT = done.filter { $0.run.length == t }
+        let baselines = Set(done.filter { $0.diverged == nil }.map(\.run.length)).sorted().map { t -> (x: Double, y: Double) in
+            let atT = done.filter { $0.run.length == t && $0.diverged == nil }
             return (Double(t), atT.reduce(0) { $0 + $1.baselineLoss } / Double(atT.count))
         }
-        if !baselines.isEmpty { series.append(.init(name: "baseline", points: baselines, dashed: true, colorIndex: 7)) }
+        if !baselines.isEmpty {
+            series.append(.init(name: "baseline", points: baselines, dashed: true, colorIndex: 7))
+            if !copy {
+                series.append(.init(name: "solved below \(Self.addingSolved)", points: [(baselines.first!.x, Self.addingSolved), (baselines.last!.x, Self.addingSolved)],
+                                    dashed: true, colorIndex: 5, width: 1))
+            }
+        }
         let title = copy ? "Copy task" : "Adding problem"
         let chart = LineChart(title: "\(title): final \(what) against T (mean over seeds)", xLabel: "T", yLabel: what, series: series, logY: true)
         func write(_ name: String, _ text: String) throws {
@@ -151,7 +208,8 @@ public struct MemorySweep: Sendable {
         let runsJSON: [JSON] = done.map { f in
             .object([("cell", .string(f.run.cell.rawValue)), ("length", JSON(f.run.length)), ("seed", JSON(Int(f.run.seed))),
                      ("test_\(base.benchmark.metric)", .number(f.testLoss)), ("baseline_\(base.benchmark.metric)", .number(f.baselineLoss)),
-                     ("solved", .bool(f.solved)), ("seconds", .number(f.seconds))]
+                     ("solved", .bool(f.solved)), ("steps_run", JSON(f.steps)), ("train_seconds", .number(f.seconds))]
+                    + (f.diverged.map { [("diverged", .string($0))] } ?? [])
                     + (f.copyAccuracy.map { [("test_copy_accuracy", .number($0))] } ?? []))
         }
         try write("sweep.json", JSON.object([("task", .string(base.benchmark.rawValue)), ("runs", .array(runsJSON))]).serialized(pretty: true) + "\n")

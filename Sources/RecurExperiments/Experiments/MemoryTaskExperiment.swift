@@ -47,8 +47,16 @@ public struct MemoryTaskExperiment: Sendable {
             ("task", .string(benchmark.rawValue)), ("cell", .string(cell.rawValue)), ("length", JSON(length)), ("hidden", JSON(hidden)),
             ("init", .string(initialization.rawValue)), ("lr", JSON(learningRate)), ("clip", JSON(clip)),
             ("batch_size", JSON(batchSize)), ("steps", JSON(steps)), ("test_batches", JSON(testBatches)),
-            ("valid_batches", JSON(validBatches)), ("seed", JSON(Int(seed))), ("threads", JSON(BLAS.threads)),
+            ("valid_batches", JSON(validBatches)), ("seed", JSON(Int(seed))), ("streams", 2), ("threads", JSON(BLAS.threads)),
         ] + (patience.map { [("patience", JSON($0))] } ?? []))
+    }
+
+    /// The data streams' seeds (training, test, validation), drawn from the run's seed so that
+    /// the streams of different runs do not overlap (with seed + k, run s + 1 would train on
+    /// run s's test batches).
+    public var streamSeeds: (train: UInt64, test: UInt64, valid: UInt64) {
+        var g = RandomGenerator(seed: seed ^ 0x9E37_79B9_7F4A_7C15)
+        return (g.next(), g.next(), g.next())
     }
 
     /// Steps per sequence: T for adding, T + 20 for copy.
@@ -70,7 +78,8 @@ public struct MemoryTaskExperiment: Sendable {
             return .object([("test_\(m)", .number(testLoss)), ("baseline_\(m)", .number(baselineLoss)), ("valid_\(m)", .number(validLoss))]
                 + (copyAccuracy.map { [("test_copy_accuracy", .number($0))] } ?? [])
                 + [("train_loss", .number(trainLoss)), ("seconds", .number(seconds)),
-                   ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))), ("config", config)])
+                   ("ms_per_step", .number(trainSeconds * 1000 / Double(max(steps, 1)))), ("steps_run", JSON(steps)),
+                   ("train_seconds", .number(trainSeconds)), ("config", config)])
         }
     }
 
@@ -82,8 +91,10 @@ public struct MemoryTaskExperiment: Sendable {
         try MemoryBudget.check(training: architecture, steps: sequenceLength, batch: batchSize)
         var rng = RandomGenerator(seed: seed)
         let layer = cell.makeLayer(inputSize: inputs, hiddenSize: hidden, initialization: initialization, seed: rng.next())
+        // A copy model is a SequenceTagger, which no model file describes: its checkpoint
+        // carries no architecture, so infer and export refuse it rather than misread it.
         let checkpoint = CheckpointSpec(path: save, resume: resume, format: "recur-\(benchmark.rawValue)-1",
-                                        identity: TrainingCheckpoint.identity(config), architecture: architecture)
+                                        identity: TrainingCheckpoint.identity(config), architecture: benchmark == .adding ? architecture : nil)
         func train<T: TrainingTask>(_ task: T) throws -> TrainingResult {
             var options = TrainingOptions(length: .steps(steps), evaluateEvery: .steps(logEvery),
                                           selection: .init("valid_\(benchmark.metric)", higherIsBetter: false), learningRate: learningRate)
@@ -98,11 +109,11 @@ public struct MemoryTaskExperiment: Sendable {
         case .adding:
             let task = AddingTask(self, model: SequenceModel(recurrent: layer, outputs: 1, rng: &rng))
             trained = try train(task)
-            test = task.test(batches: testBatches, seed: seed &+ 2)
+            test = task.test(batches: testBatches, seed: streamSeeds.test)
         case .copy:
             let task = CopyTask(self, model: SequenceTagger(recurrent: layer, outputs: CopyDataset.classes, rng: &rng))
             trained = try train(task)
-            test = task.test(batches: testBatches, seed: seed &+ 2)
+            test = task.test(batches: testBatches, seed: streamSeeds.test)
         }
         return Result(benchmark: benchmark, testLoss: test.loss, baselineLoss: test.baseline,
                       validLoss: trained.history.last?["valid_\(benchmark.metric)"] ?? .nan,
@@ -122,8 +133,8 @@ protocol GeneratedBatches {
 extension AddingDataset: GeneratedBatches {}
 extension CopyDataset: GeneratedBatches {}
 
-/// What the two tasks share: a training stream (seed + 1), fixed validation batches of their
-/// own stream (seed + 3), one input buffer, and the stream's state in checkpoints.
+/// What the two tasks share: a training stream, fixed validation batches of their own stream,
+/// one input buffer, and the stream's state in checkpoints.
 class GeneratedTask<Data: GeneratedBatches, Model: TrainableModel> {
     let model: Model
     let batches = BatchSource.stream
@@ -132,11 +143,11 @@ class GeneratedTask<Data: GeneratedBatches, Model: TrainableModel> {
     let valid: [(x: Tensor, targets: Data.Targets)]
 
     /// make(seed): the benchmark's stream; shape: the input tensor's [steps, batch, inputs].
-    init(model: Model, validBatches: Int, shape: [Int], seed: UInt64, make: (UInt64) -> Data) {
+    init(model: Model, validBatches: Int, shape: [Int], seeds: (train: UInt64, test: UInt64, valid: UInt64), make: (UInt64) -> Data) {
         self.model = model
-        data = make(seed &+ 1)
+        data = make(seeds.train)
         x = Tensor(zeros: shape)
-        var v = make(seed &+ 3)
+        var v = make(seeds.valid)
         valid = (0..<validBatches).map { _ in
             let x = Tensor(zeros: shape)
             return (x, v.batch(shape[1], into: x))
@@ -153,7 +164,7 @@ final class AddingTask: GeneratedTask<AddingDataset, SequenceModel>, TrainingTas
     let loss = MeanSquaredError()
 
     init(_ e: MemoryTaskExperiment, model: SequenceModel) {
-        super.init(model: model, validBatches: e.validBatches, shape: [e.length, e.batchSize, AddingDataset.inputSize], seed: e.seed) {
+        super.init(model: model, validBatches: e.validBatches, shape: [e.length, e.batchSize, AddingDataset.inputSize], seeds: e.streamSeeds) {
             AddingDataset(length: e.length, seed: $0)
         }
     }
@@ -191,7 +202,7 @@ final class CopyTask: GeneratedTask<CopyDataset, SequenceTagger>, TrainingTask {
     let loss = SoftmaxCrossEntropy()
 
     init(_ e: MemoryTaskExperiment, model: SequenceTagger) {
-        super.init(model: model, validBatches: e.validBatches, shape: [e.sequenceLength, e.batchSize, CopyDataset.inputSize], seed: e.seed) {
+        super.init(model: model, validBatches: e.validBatches, shape: [e.sequenceLength, e.batchSize, CopyDataset.inputSize], seeds: e.streamSeeds) {
             CopyDataset(delay: e.length, seed: $0)
         }
     }

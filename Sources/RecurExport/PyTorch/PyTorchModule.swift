@@ -47,6 +47,10 @@ public enum PyTorchModule {
         case let c: throw RecurError("the \(type(of: c)) cell has no model.py module", fix: "read the exported tensors into a module of your own")
         }
         let hasBias = stack.namedParameters.contains { $0.name.hasPrefix("bias_ih") }
+        guard projection == 0 || (activation == .tanh && recurrentActivation == .sigmoid) else {
+            throw RecurError("an LSTM with a projection and Keras activations has no model.py module (nn.LSTM computes tanh and sigmoid)",
+                             fix: "read the exported tensors into a module of your own")
+        }
         // PyTorch's own modules compute these exactly; the rest run step by step.
         let stock = (cell == "rnn" && (activation == .tanh || activation == .relu)) || (["lstm", "gru"].contains(cell) && activation == .tanh
             && recurrentActivation == .sigmoid && resetAfter)
@@ -63,6 +67,9 @@ public enum PyTorchModule {
         let module = try description(of: model, config: config).serialized(pretty: true)
         return header + "MODULE = json.loads(r\"\"\"\n\(module)\n\"\"\")\nWEIGHTS = \(JSON.string(weights).serialized())\n" + library
     }
+
+    /// The phrase that marks a model.py as this exporter's (one it may replace).
+    public static let marker = "written by `recur export --to pytorch`"
 
     static let header = """
         \"\"\"A Recur model as a PyTorch module, written by `recur export --to pytorch`.
@@ -133,7 +140,7 @@ public enum PyTorchModule {
                 if cell == "rnn":
                     return act(xp + h @ self.p("weight_hh", s).T + (bhh if bhh is not None else 0)), None
                 if cell == "gru":
-                    W, b = self.p("weight_hh", s), (bhh if bhh is not None else torch.zeros(3 * H))
+                    W, b = self.p("weight_hh", s), (bhh if bhh is not None else x.new_zeros(3 * H))
                     hp = h @ W[: 2 * H].T + b[: 2 * H]
                     r = sigma(xp[:, :H] + hp[:, :H])
                     z = sigma(xp[:, H:2 * H] + hp[:, H:])
@@ -166,7 +173,7 @@ public enum PyTorchModule {
                 m, H = self.m, self.m["hidden_size"]
                 T, B = x.shape[0], x.shape[1]
                 lstm = m["cell"].startswith("lstm")
-                lengths = torch.full((B,), T) if lengths is None else torch.as_tensor(lengths)
+                lengths = x.new_full((B,), T) if lengths is None else torch.as_tensor(lengths).to(x.device)
                 h0, c0 = (state if isinstance(state, tuple) else (state, None)) if state is not None else (None, None)
                 hs, cs = [], []
                 for layer in range(m["layers"]):
