@@ -152,3 +152,27 @@ void recur_gru_rb_backward_r(int B, int H, int t, const int32_t *lengths, const 
                              float *dgh, int gate_act) {
     DISPATCH(gru_rb_backward_r, (B, H, t, lengths, gates, h_prev, drh, dh, dgi, dgh, gate_act));
 }
+
+/* Flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR FTZ and DAZ bits,
+ * arm64 FPCR.FZ). Returns whether they were on before. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+int recur_flush_subnormals(int on) {
+    unsigned int csr = _mm_getcsr();
+    int previous = (csr & 0x8040u) == 0x8040u;
+    _mm_setcsr(on ? (csr | 0x8040u) : (csr & ~0x8040u));
+    return previous;
+}
+#elif defined(__aarch64__)
+#include <stdint.h>
+int recur_flush_subnormals(int on) {
+    uint64_t fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    int previous = (int)((fpcr >> 24) & 1u);
+    fpcr = on ? (fpcr | (1ull << 24)) : (fpcr & ~(1ull << 24));
+    __asm__ volatile("msr fpcr, %0" : : "r"(fpcr));
+    return previous;
+}
+#else
+int recur_flush_subnormals(int on) { (void)on; return 0; }
+#endif

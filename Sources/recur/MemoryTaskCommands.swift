@@ -16,12 +16,15 @@ struct MemoryTaskOptions: ParsableArguments {
     @Option(help: "Validate and log every N steps.") var logEvery: Int = 100
     @Option(help: "Fixed validation batches (their own stream).") var validBatches: Int = 10
     @Option(help: "Fresh test batches.") var testBatches: Int = 20
+    @Flag(help: "Flush subnormal floats to zero (FTZ/DAZ) on the training thread: long runs whose gradients vanish below 1e-38 stay fast; results differ from PyTorch's in those tiny values.")
+    var flushSubnormals = false
 
     /// The experiment for `benchmark` with these settings.
     func experiment(_ benchmark: MemoryBenchmark, cell: CellType, length: Int, seed: UInt64, patience: Int?) -> MemoryTaskExperiment {
         var e = MemoryTaskExperiment(benchmark)
         (e.cell, e.length, e.hidden, e.initialization, e.learningRate, e.clip) = (cell, length, hidden, initialization, lr, clip)
         (e.batchSize, e.steps, e.logEvery, e.validBatches, e.testBatches, e.seed, e.patience) = (batchSize, steps, logEvery, validBatches, testBatches, seed, patience)
+        e.flushSubnormals = flushSubnormals
         return e
     }
 

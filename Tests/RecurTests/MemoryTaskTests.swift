@@ -139,3 +139,21 @@ import Testing
         }
     }
 }
+
+@Suite struct FloatingPointEnvironmentTests {
+    /// With the flush on, a product in the subnormal range is 0 and a subnormal input reads
+    /// as 0; off (the default), both keep their values.
+    @Test func subnormalsAreFlushedOnlyWhenAsked() {
+        // Parsed at run time, so that the compiler cannot fold the arithmetic.
+        let values = ["1e-20", "1e-20", "5.6e-45"].map { Float($0)! }
+        func product() -> Float { values[0] * values[1] }         // 1e-40: subnormal
+        func subnormalPlusZero() -> Float { values[2] + 0 * values[0] }
+        let before = FloatingPointEnvironment.flushSubnormals(false)
+        defer { FloatingPointEnvironment.flushSubnormals(before) }
+        #expect(product() > 0 && product().isSubnormal && subnormalPlusZero() > 0)
+        #expect(FloatingPointEnvironment.flushSubnormals(true) == false)
+        #expect(product() == 0 && subnormalPlusZero() == 0)
+        #expect(FloatingPointEnvironment.flushSubnormals(false) == true)
+        #expect(product().isSubnormal)
+    }
+}

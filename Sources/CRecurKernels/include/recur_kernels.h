@@ -48,6 +48,9 @@ void recur_exp(const float *x, float *y, long n);
 /// returns logsumexp(x) - x[target] (the row's loss, unscaled).
 float recur_softmax_xent_row(const float *x, float *g, long n, long target, float scale);
 
+// Flush subnormal floats to zero (FTZ and DAZ) on the calling thread when on != 0; returns the previous setting.
+int recur_flush_subnormals(int on);
+
 // ---- Vanilla RNN: h_t = act(pre_t), pre_t = x W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh ----
 
 /// gates: [B, H] pre-activations in, act(pre) out. h_next: [B, H]. out: rows of stride ldo.

@@ -39,6 +39,8 @@ public struct MemoryTaskExperiment: Sendable {
     public var testBatches = 20
     public var patience: Int? = nil
     public var seed: UInt64 = 42
+    /// Flush subnormal floats to zero while training (`FloatingPointEnvironment.flushSubnormals`).
+    public var flushSubnormals = false
 
     public init(_ benchmark: MemoryBenchmark = .adding) { self.benchmark = benchmark }
 
@@ -48,7 +50,7 @@ public struct MemoryTaskExperiment: Sendable {
             ("init", .string(initialization.rawValue)), ("lr", JSON(learningRate)), ("clip", JSON(clip)),
             ("batch_size", JSON(batchSize)), ("steps", JSON(steps)), ("test_batches", JSON(testBatches)),
             ("valid_batches", JSON(validBatches)), ("seed", JSON(Int(seed))), ("streams", 2), ("threads", JSON(BLAS.threads)),
-        ] + (patience.map { [("patience", JSON($0))] } ?? []))
+        ] + (patience.map { [("patience", JSON($0))] } ?? []) + (flushSubnormals ? [("flush_subnormals", .bool(true))] : []))
     }
 
     /// The data streams' seeds (training, test, validation), drawn from the run's seed so that
@@ -85,6 +87,8 @@ public struct MemoryTaskExperiment: Sendable {
 
     public func run(save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws -> Result {
         let start = Date()
+        let previousMode = FloatingPointEnvironment.flushSubnormals(flushSubnormals)
+        defer { FloatingPointEnvironment.flushSubnormals(previousMode) }
         let inputs = benchmark == .adding ? AddingDataset.inputSize : CopyDataset.inputSize
         let outputs = benchmark == .adding ? 1 : CopyDataset.classes
         let architecture = ModelConfig(sequence: cell, inputSize: inputs, hiddenSize: hidden, outputSize: outputs, bias: .separate)
