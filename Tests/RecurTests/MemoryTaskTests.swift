@@ -106,6 +106,9 @@ import Testing
         let c = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40"])
         #expect(c.status == 0 && c.stderr.contains("lstm-T6-seed1: resuming"), "\(c.stderr)")
         #expect(try Self.testMSE(parts, "adding-lstm-T6-seed1") == Self.testMSE(whole, "adding-lstm-T6-seed1"))
+        // The resumed run's log holds all its log points, as the uninterrupted run's does.
+        let lines = { (f: URL) in try String(contentsOf: f.appendingPathComponent("adding-lstm-T6-seed1/metrics.jsonl"), encoding: .utf8).split(separator: "\n").count }
+        #expect(try lines(parts) == lines(whole))
         let d = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40", "--cells", "gru"])
         #expect(d.status == 0, "\(d.stderr)")
         let e = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40"])

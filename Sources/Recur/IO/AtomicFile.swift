@@ -97,9 +97,10 @@ public final class AppendingFile: @unchecked Sendable {
     public let path: String
     private let fd: Int32
 
-    public init(creating path: String) throws {
+    /// Opens `path` empty, or with `keeping` its lines (a resumed run's log goes on).
+    public init(creating path: String, keeping: Bool = false) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | (keeping ? 0 : O_TRUNC), 0o644)
         guard fd >= 0 else { throw AtomicFile.failure(path, errno: errno) }
     }
 

@@ -83,7 +83,7 @@ public struct MemorySweep: Sendable {
             let checkpoint = dir.appendingPathComponent("checkpoint.safetensors").path
             let resume = FileManager.default.fileExists(atPath: checkpoint) ? checkpoint : nil
             if resume != nil { log("\(r.name): resuming from \(checkpoint)") }
-            let out = try RunDirectory(dir.path)
+            let out = try RunDirectory(dir.path, resuming: resume != nil)
             try AtomicFile.write(Data(identity.utf8), to: identityFile)
             do {
                 let result = try e.run(save: checkpoint, resume: resume, progress: progress(r), run: out)

@@ -12,12 +12,13 @@ public final class RunDirectory: @unchecked Sendable {
     private var metricsError: Error?
 
     /// Creates the folder (and parents). Throws a message naming the folder if it cannot.
-    public init(_ path: String?) throws {
+    /// `resuming`: metrics.jsonl keeps the lines of the run's earlier sittings.
+    public init(_ path: String?, resuming: Bool = false) throws {
         guard let path else { url = nil; return }
         let u = URL(fileURLWithPath: path)
         try AtomicFile.createFolder(path)
         url = u
-        metrics = try AppendingFile(creating: u.appendingPathComponent("metrics.jsonl").path)
+        metrics = try AppendingFile(creating: u.appendingPathComponent("metrics.jsonl").path, keeping: resuming)
     }
 
     public func subdirectory(_ name: String) throws -> RunDirectory {
