@@ -8,8 +8,10 @@ For every configuration it times one training step (forward + loss + backward + 
 step; "-infer": forward only) three ways, alternating: Recur (`recur bench --config X --json`),
 PyTorch with nn.LSTM/GRU/RNN, and PyTorch in the hand-written-cell style of the seeds (a Python
 loop of per-step matmuls). PyTorch uses torch.set_num_threads(--threads), Recur --threads.
-ms/step is the median of five equal slices after warm-up, as in `recur bench`. OpenBLAS's
-kernel family follows OPENBLAS_CORETYPE (e.g. SkylakeX for AVX-512); the table names it.
+ms/step is the median of five equal slices after warm-up, as in `recur bench`; with --rounds N
+the three sides alternate N times per configuration and the table gives the medians (PyTorch's
+own times move 10-30% between runs on a shared machine). OpenBLAS's kernel family is the one
+the machine's environment selects; the table names it.
 """
 import argparse
 import json
@@ -212,19 +214,29 @@ def main():
     p.add_argument("--configs", default="P-LSTM,P-GRU,P-RNN,S-LSTM,S-GRU,S-RNN,L-small,L-medium,L-GRU-small,I-LSTM,T-LSTM,"
                                         "P-LSTM-infer,S-LSTM-infer,L-small-infer")
     p.add_argument("--no-manual", action="store_true", help="skip the hand-written-cell column")
+    p.add_argument("--rounds", type=int, default=1, help="alternate the sides this many times; report medians")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     print(f"torch {torch.__version__}, {a.threads} thread(s); Recur: {os.path.normpath(RECUR)}", file=sys.stderr)
     rows = []
+    median = lambda v: sorted(v)[len(v) // 2]
     for name in a.configs.split(","):
-        recur_ms, peak, pct, core = time_recur(name, a.threads, a.seconds)
-        torch_ms = time_torch(torch_step(name, False), a.seconds)
-        manual_ms = None if a.no_manual else time_torch(torch_step(name, True), a.seconds)
+        recur, tor, man, pcts, peaks = [], [], [], [], []
+        for _ in range(a.rounds):
+            recur_ms, peak, pct, core = time_recur(name, a.threads, a.seconds)
+            recur.append(recur_ms)
+            pcts.append(pct)
+            peaks.append(peak)
+            tor.append(time_torch(torch_step(name, False), a.seconds))
+            if not a.no_manual:
+                man.append(time_torch(torch_step(name, True), a.seconds))
+        recur_ms, torch_ms, pct, peak = median(recur), median(tor), median(pcts), median(peaks)
+        manual_ms = median(man) if man else None
         rows.append((name, recur_ms, torch_ms, manual_ms, pct))
-        print(f"{name}: recur {recur_ms:.2f} ms, torch {torch_ms:.2f} ms, hand-written {manual_ms if manual_ms is None else round(manual_ms, 2)} ms",
-              file=sys.stderr)
-    print(f"\nSGEMM peak (Recur's BLAS, OpenBLAS core {core}, 1024^3): {peak:.1f} GFLOP/s at {a.threads} thread(s); "
-          f"torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})\n")
+        print(f"{name}: recur {[round(v, 2) for v in recur]} ms, torch {[round(v, 2) for v in tor]} ms, "
+              f"hand-written {[round(v, 2) for v in man]} ms", file=sys.stderr)
+    print(f"\nSGEMM peak (Recur's BLAS, OpenBLAS core {core}, 1024^3): {peak:.1f} GFLOP/s at {a.threads} thread(s) (median of the runs); "
+          f"{a.rounds} round(s), medians; torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})\n")
     print("| config | Recur ms/step | PyTorch ms/step | speed-up | PyTorch hand-written cells ms/step | speed-up | Recur % of SGEMM peak |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r, t, m, pct in rows:

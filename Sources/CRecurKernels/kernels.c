@@ -17,23 +17,38 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define RECUR_HAVE_AVX2_BUILD 1
 #define RK_SUFFIX(name) name##_avx2
+#define RK_VW 8
+#define RK_MR 6
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "kernels_impl.inc"
+#include "gemm_impl.inc"
 #pragma clang attribute pop
 #undef RK_SUFFIX
+#undef RK_VW
+#undef RK_MR
 
 // 512-bit vectors: on CPUs with full-width AVX-512 units (e.g. AMD Zen 5) twice the
 // elementwise throughput of the AVX2 build.
 #define RK_SUFFIX(name) name##_avx512
+#define RK_VW 16
+#define RK_MR 8
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"), min_vector_width(512))), apply_to = function)
 #include "kernels_impl.inc"
+#include "gemm_impl.inc"
 #pragma clang attribute pop
 #undef RK_SUFFIX
+#undef RK_VW
+#undef RK_MR
 #endif
 
 #define RK_SUFFIX(name) name##_generic
+#define RK_VW 4
+#define RK_MR 6
 #include "kernels_impl.inc"
+#include "gemm_impl.inc"
 #undef RK_SUFFIX
+#undef RK_VW
+#undef RK_MR
 
 int recur_kernels_use_avx2(void) {
 #ifdef RECUR_HAVE_AVX2_BUILD
@@ -86,6 +101,28 @@ float recur_softmax_xent_row(const float *x, float *g, long n, long target, floa
     if (recur_kernels_use_avx2()) return softmax_xent_row_avx2(x, g, n, target, scale);
 #endif
     return softmax_xent_row_generic(x, g, n, target, scale);
+}
+
+int recur_packed_panel_width(void) {
+#ifdef RECUR_HAVE_AVX2_BUILD
+    if (recur_cpu_has_avx512()) return 32;
+    if (recur_kernels_use_avx2()) return 16;
+#endif
+    return 8;
+}
+
+long recur_packed_size(int K, int N) {
+    long nr = recur_packed_panel_width();
+    return (long)K * ((N + nr - 1) / nr) * nr;
+}
+
+void recur_pack(int K, int N, const float *src, long sk, long sn, float *packed) {
+    DISPATCH(pack_b, (K, N, src, sk, sn, packed));
+}
+
+void recur_packed_gemm(int M, int N, int K, const float *A, long lda, const float *packed, float *C,
+                       long ldc, int accumulate) {
+    DISPATCH(packed_gemm, (M, N, K, A, lda, packed, C, ldc, accumulate));
 }
 
 void recur_rnn_forward_step(int B, int H, int t, const int32_t *lengths, float *gates,

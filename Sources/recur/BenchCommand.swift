@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     @Option(help: "Comma-separated configs, or 'all'.") var config: String = "all"
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Threads (see --threads of the training commands).") var threads: Int = 1
     @Option(help: "Seconds to time each config (after warm-up).") var seconds: Double = 2
     @Flag(help: "Print exactly one JSON object on stdout.") var json = false
 

@@ -8,7 +8,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Random seed: the same seed gives the same numbers.")
     var seed: UInt64 = 42
 
-    @Option(help: "BLAS threads (1 is fastest for small models on this kind of machine).")
+    @Option(help: "Threads: row blocks, directions and large products share them; the numbers do not depend on it.")
     var threads: Int = 1
 
     @Option(help: ArgumentHelp("Folder for metrics.jsonl, results.json, report.md and SVG plots.", valueName: "dir"))

@@ -20,7 +20,7 @@ struct MemorySweepCommand: ParsableCommand {
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
     @Option(help: ArgumentHelp("Folder of the sweep (required).", valueName: "dir")) var out: String
     @Flag(help: "Only rebuild the table and plot from the finished runs.") var reportOnly = false
-    @Option(help: "BLAS threads per run.") var threads: Int = 1
+    @Option(help: "Threads per run.") var threads: Int = 1
     @Flag(help: "No progress output on stderr.") var quiet = false
     @OptionGroup var settings: MemoryTaskOptions
 

@@ -51,6 +51,24 @@ float recur_softmax_xent_row(const float *x, float *g, long n, long target, floa
 // Flush subnormal floats to zero (FTZ and DAZ) on the calling thread when on != 0; returns the previous setting.
 int recur_flush_subnormals(int on);
 
+// ---- The packed GEMM of the recurrent step ----
+// A weight is laid out once per sequence in the step kernel's panels; every step then
+// multiplies a block of batch rows by it with no further copying. Each element of C is the
+// sum over k in order 0..<K, so a row's result does not depend on the other rows computed
+// with it (the batch can be split between threads without changing any number).
+
+/// Columns per packed panel for the instruction set in use (32 AVX-512, 16 AVX2, 8 baseline).
+int recur_packed_panel_width(void);
+/// Floats needed by the packed form of a [K, N] matrix (N rounded up to whole panels).
+long recur_packed_size(int K, int N);
+/// Packs B [K, N], element (k, n) at src[k * sk + n * sn], into `packed`
+/// (recur_packed_size(K, N) floats).
+void recur_pack(int K, int N, const float *src, long sk, long sn, float *packed);
+/// C[M, N] = A[M, K] x B (accumulate == 0) or C += A x B, for B packed by recur_pack.
+/// A and C are row-major with row strides lda and ldc.
+void recur_packed_gemm(int M, int N, int K, const float *A, long lda, const float *packed, float *C,
+                       long ldc, int accumulate);
+
 // ---- Vanilla RNN: h_t = act(pre_t), pre_t = x W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh ----
 
 /// gates: [B, H] pre-activations in, act(pre) out. h_next: [B, H]. out: rows of stride ldo.

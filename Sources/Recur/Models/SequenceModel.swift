@@ -11,8 +11,11 @@ public final class SequenceModel: Layer {
     private let workspace = Workspace()
 
     /// - outputs: classes (logits) or regression targets per sequence.
+    /// The model reads no gradient of its input features, so it turns the stack's
+    /// `computesInputGradient` off.
     public init(recurrent: any RecurrentStack, outputs: Int, rng: inout RandomGenerator) {
         self.recurrent = recurrent
+        recurrent.computesInputGradient = false
         head = Linear(inputSize: recurrent.outputWidth, outputSize: outputs, rng: &rng)
     }
 

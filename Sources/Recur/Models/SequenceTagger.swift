@@ -6,10 +6,12 @@ public final class SequenceTagger: Layer {
     public let head: Linear
     private var steps = 0, batch = 0
 
-    /// - outputs: classes (logits) per step.
+    /// - outputs: classes (logits) per step. The model reads no gradient of its input, so it
+    ///   turns the stack's `computesInputGradient` off.
     public init(recurrent: any RecurrentStack, outputs: Int, rng: inout RandomGenerator) {
         precondition(!recurrent.batchFirst, "SequenceTagger reads time-major output [T, B, H]; the stack is batch-first")
         self.recurrent = recurrent
+        recurrent.computesInputGradient = false
         head = Linear(inputSize: recurrent.outputWidth, outputSize: outputs, rng: &rng)
     }
 

@@ -43,6 +43,10 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         didSet { precondition(recurrentDropout >= 0 && recurrentDropout < 1, "recurrentDropout must be in [0, 1), got \(recurrentDropout)") }
     }
     public var training = true
+    /// Whether `backward` computes dL/dx (false when the input is data that needs no gradient,
+    /// as in a classifier of features: the first layer then skips its dx product, and the
+    /// returned input gradient is an empty tensor).
+    public var computesInputGradient = true
     /// Draws the dropout masks.
     public var rng: RandomGenerator
 
@@ -57,6 +61,10 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     private var dropoutMasks: [Tensor?] = []
     private var inputMasks: [Tensor?] = []
     private var steps = 0, batch = 0
+    /// The last forward's arguments, for a backward after a forward in evaluation mode (which
+    /// kept no steps): it runs that forward again, keeping them.
+    private var lastCall: (x: Tensor, lengths: [Int]?, initialState: RecurrentState?)?
+    private var keptSteps = false, keepingForBackward = false
 
     /// - Parameters:
     ///   - initialization: how every tensor starts (see `RecurrentInitialization`);
@@ -129,6 +137,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         steps = T
         batch = B
         self.lengths = lengths.map { $0.map { Int32($0) } }
+        lastCall = (x, lengths, initialState)
+        keptSteps = training || keepingForBackward
         var input = batchFirst ? Self.swapFirstAxes(x, into: workspace.tensor("xT", [T, B, inputSize])) : x
         let finals = components.indices.map { workspace.tensor("final\($0)", shapes[$0]) }
         layerInputs = []
@@ -155,6 +165,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                 for d in 0..<D {
                     let p = passes[l][d]
                     p.reserve(steps: T, batch: B)
+                    p.keepsSteps = keptSteps
                     p.lengths = lengthPointer
                     p.recurrentMask = training && recurrentDropout > 0
                         ? UnsafePointer(dropoutMask("recmask\(l).\(d)", [B, H], recurrentDropout).pointer) : nil
@@ -198,11 +209,19 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     /// - Parameters:
     ///   - outputGradient: dL/d output, shaped as the output, or nil when only states are used.
     ///   - stateGradient: dL/d final state, [L*D, B, width] per component (missing ones: 0), or nil.
-    /// - Returns: dL/dx shaped as x, and dL/d initial state. Parameter gradients are accumulated.
+    /// - Returns: dL/dx shaped as x (empty when `computesInputGradient` is false), and dL/d
+    ///   initial state. Parameter gradients are accumulated.
     @discardableResult
     public func backward(outputGradient: Tensor?, stateGradient: RecurrentState? = nil) -> (input: Tensor, initialState: RecurrentState) {
+        precondition(steps > 0, "\(kindName).backward called before forward")
+        if !keptSteps, let call = lastCall {
+            // The forward ran in evaluation mode and kept only the current step: run it again,
+            // keeping every step (same inputs, same numbers).
+            keepingForBackward = true
+            defer { keepingForBackward = false }
+            _ = self(call.x, lengths: call.lengths, initialState: call.initialState)
+        }
         let T = steps, B = batch, H = outputSize, D = directions, components = cell.state
-        precondition(T > 0, "\(kindName).backward called before forward")
         let W = outputWidth, outShape = batchFirst ? [B, T, W] : [T, B, W], shapes = components.map { [layers * D, B, $0.width] }
         if let g = outputGradient {
             precondition(g.shape == outShape, "\(kindName).backward: output gradient shape \(g.shape) must be \(outShape)")
@@ -230,7 +249,11 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                 dInput = workspace.tensor("din\(l)", x.shape)
                 // Each direction writes its own input gradient; the reverse one's is added after.
                 let dx = [dInput, D == 2 ? workspace.tensor("dinReverse\(l)", x.shape) : dInput]
-                for d in 0..<D { passes[l][d].lengths = lengthPointer }
+                let wantsDx = l > 0 || computesInputGradient
+                for d in 0..<D {
+                    passes[l][d].lengths = lengthPointer
+                    passes[l][d].computesInputGradient = wantsDx
+                }
                 let args = UncheckedSendable((dOut, stateGradient, x, dx))
                 eachDirection(of: l) { p, k in
                     let (dOut, stateGradient, x, dx) = args.value
@@ -239,14 +262,14 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                                final: stateGradient.map { $0.components.map { UnsafePointer($0[k].pointer) } } ?? [],
                                x: x.pointer, dx: dx[d].pointer, accumulate: false)
                 }
-                if D == 2 { VectorMath.axpy(1, dx[1].pointer, dInput.pointer, count: dInput.count) }
+                if D == 2 && wantsDx { VectorMath.axpy(1, dx[1].pointer, dInput.pointer, count: dInput.count) }
                 for d in 0..<D {
                     let p = passes[l][d], k = l * D + d
                     for (j, c) in components.enumerated() {
                         initialGradients[j][k].pointer.update(from: p.stateGradient(j), count: B * c.width)
                     }
                 }
-                if let mask = inputMasks[l] {
+                if wantsDx, let mask = inputMasks[l] {
                     let width = x.shape[2], m = mask.pointer, g = dInput.pointer
                     for t in 0..<T {
                         for i in 0..<(B * width) { g[t * B * width + i] *= m[i] }
@@ -261,6 +284,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                 }
             }
         }
+        if !computesInputGradient { return (Tensor(zeros: [0]), RecurrentState(initialGradients)) }
         let dx = batchFirst ? Self.swapFirstAxes(dInput, into: workspace.tensor("dxB", [B, T, inputSize])) : dInput
         return (dx, RecurrentState(initialGradients))
     }
@@ -271,12 +295,21 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
     /// The results do not depend on it.
     public var parallelDirections: Bool? = nil
 
+    /// Runs the reference engine instead of the fast one: each direction steps the whole batch
+    /// on one thread, with the recurrent products by plain SGEMM (and, with cells whose
+    /// `fastPath` is false, their plain Swift steps). For tests and reading; the numbers agree
+    /// with the fast engine to float rounding.
+    public var referenceEngine = false {
+        didSet { for row in passes { for p in row { p.usesReferenceEngine = referenceEngine } } }
+    }
+
     /// Runs `body(pass, stateIndex)` for each direction of layer l, concurrently when allowed.
+    /// Each pass's row blocks share the threads left to it.
     private func eachDirection(of l: Int, _ body: (DirectionPass, Int) -> Void) {
         let D = directions, budget = BLAS.threads
-        if D == 2 && (parallelDirections ?? (budget >= 2)) {
-            // Small per-step GEMMs gain more from one direction per core than from a
-            // multithreaded BLAS inside each step.
+        if D == 2 && !referenceEngine && (parallelDirections ?? (budget >= 2)) {
+            // One direction per core: no synchronisation at all between the two.
+            for p in passes[l] { p.workers = max(1, budget / 2) }
             if budget >= 2 { BLAS.threads = budget / 2 }
             defer { if budget >= 2 { BLAS.threads = budget } }
             withoutActuallyEscaping(body) { body in
@@ -284,7 +317,10 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
                 DispatchQueue.concurrentPerform(iterations: 2) { d in work.value.1(work.value.0[d], l * 2 + d) }
             }
         } else {
-            for d in 0..<D { body(passes[l][d], l * D + d) }
+            for d in 0..<D {
+                passes[l][d].workers = budget
+                body(passes[l][d], l * D + d)
+            }
         }
     }
 

@@ -24,6 +24,8 @@ public protocol RecurrentStack: Layer {
     var inputDropout: Float { get set }
     var recurrentDropout: Float { get set }
     var training: Bool { get set }
+    /// Whether backward computes the input gradient (see `RecurrentLayer.computesInputGradient`).
+    var computesInputGradient: Bool { get set }
     var rng: RandomGenerator { get set }
     var parallelDirections: Bool? { get set }
 
