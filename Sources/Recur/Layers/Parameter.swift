@@ -3,8 +3,10 @@
 /// Backward passes accumulate into `grad` (`+=`); call `zeroGrad()` between steps.
 public final class Parameter: @unchecked Sendable {
     public let name: String
-    public let value: Tensor
-    public let grad: Tensor
+    /// The values; a view into a `ParameterArena` once an optimizer has gathered the model's
+    /// parameters into one.
+    public internal(set) var value: Tensor
+    public internal(set) var grad: Tensor
 
     public init(_ name: String, shape: [Int]) {
         self.name = name

@@ -7,9 +7,10 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
     let total = gradientNorm(parameters)
     let coefficient = maxNorm / (total + 1e-6)
     if coefficient < 1 {
-        for p in parameters {
-            let g = p.grad.pointer
-            for i in 0..<p.count { g[i] *= coefficient }
+        // One pass over an arena's gradient block, else tensor by tensor.
+        let runs = ParameterArena.whole(parameters).map { [($0.gradients, $0.count)] } ?? parameters.map { ($0.grad.pointer, $0.count) }
+        for (g, n) in runs {
+            for i in 0..<n { g[i] *= coefficient }
         }
     }
     return total

@@ -2,6 +2,10 @@
 ///
 /// State (momentum buffers, moment estimates) is kept per parameter, in the order of the
 /// parameter list passed at construction, and is visible in `state` for checkpoints.
+///
+/// At construction an optimizer gathers its parameters into a `ParameterArena`, and lays its
+/// state out the same way, so that a step is one pass over all the floats (per tensor only if
+/// something has moved the parameters since).
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     var parameters: [Parameter] { get }
@@ -14,6 +18,18 @@ public protocol Optimizer: AnyObject {
 
 extension Optimizer {
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// Calls `update(values, gradients, offset, count)` once over every parameter when they are
+    /// an arena's whole blocks, else once per tensor; `offset` is where the run starts in the
+    /// optimizer's state (laid out like the arena).
+    func forEachRun(_ update: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        if let run = ParameterArena.whole(parameters) { return update(run.values, run.gradients, 0, run.count) }
+        var offset = 0
+        for p in parameters {
+            update(p.value.pointer, p.grad.pointer, offset, p.count)
+            offset += p.count
+        }
+    }
 }
 
 /// Stochastic gradient descent with optional momentum, dampening, Nesterov and L2 weight decay
@@ -35,7 +51,8 @@ public final class SGD: Optimizer {
         self.dampening = dampening
         self.weightDecay = weightDecay
         self.nesterov = nesterov
-        buffers = momentum != 0 ? parameters.map { Tensor(zeros: $0.shape) } : []
+        _ = ParameterArena(parameters)
+        buffers = momentum != 0 ? Tensor.contiguous(parameters.map(\.shape)) : []
     }
 
     public var state: [String: Tensor] {
@@ -44,14 +61,13 @@ public final class SGD: Optimizer {
 
     public func step() {
         let (lr, mu, damp, wd) = (learningRate, momentum, dampening, weightDecay)
-        let first = stepCount == 0
-        for (k, p) in parameters.enumerated() {
-            let w = p.value.pointer, g = p.grad.pointer, n = p.count
-            if mu == 0 {
+        let first = stepCount == 0, momentumBase = buffers.first?.storage.base
+        forEachRun { w, g, offset, n in
+            guard let base = momentumBase else {
                 for i in 0..<n { w[i] -= lr * (g[i] + wd * w[i]) }
-                continue
+                return
             }
-            let b = buffers[k].pointer
+            let b = base + offset
             for i in 0..<n {
                 let d = g[i] + wd * w[i]
                 b[i] = first ? d : mu * b[i] + (1 - damp) * d
@@ -85,8 +101,9 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
         self.decoupledWeightDecay = decoupledWeightDecay
         self.epsilonInsideSquareRoot = epsilonInsideSquareRoot
-        m = parameters.map { Tensor(zeros: $0.shape) }
-        v = parameters.map { Tensor(zeros: $0.shape) }
+        _ = ParameterArena(parameters)
+        m = Tensor.contiguous(parameters.map(\.shape))
+        v = Tensor.contiguous(parameters.map(\.shape))
     }
 
     public var state: [String: Tensor] {
@@ -100,14 +117,15 @@ public final class Adam: Optimizer {
         let t = Float(stepCount), (b1, b2, eps, lr, wd) = (beta1, beta2, epsilon, learningRate, weightDecay)
         let bc1 = 1 - powf(b1, t), bc2 = 1 - powf(b2, t)
         let stepSize = lr / bc1, bc2Sqrt = bc2.squareRoot()
-        for (k, p) in parameters.enumerated() {
-            let w = p.value.pointer, g = p.grad.pointer, mp = m[k].pointer, vp = v[k].pointer
+        guard let mBase = m.first?.storage.base, let vBase = v.first?.storage.base else { return }
+        forEachRun { w, g, offset, n in
+            let mp = mBase + offset, vp = vBase + offset
             if decoupledWeightDecay && wd != 0 {
                 let f = 1 - lr * wd
-                for i in 0..<p.count { w[i] *= f }
+                for i in 0..<n { w[i] *= f }
             }
             let l2 = decoupledWeightDecay ? 0 : wd
-            for i in 0..<p.count {
+            for i in 0..<n {
                 let d = g[i] + l2 * w[i]
                 mp[i] = b1 * mp[i] + (1 - b1) * d
                 vp[i] = b2 * vp[i] + (1 - b2) * d * d
@@ -139,9 +157,11 @@ public final class RMSprop: Optimizer {
         self.weightDecay = weightDecay
         self.momentum = momentum
         self.centered = centered
-        squareAverage = parameters.map { Tensor(zeros: $0.shape) }
-        gradientAverage = centered ? parameters.map { Tensor(zeros: $0.shape) } : []
-        buffers = momentum > 0 ? parameters.map { Tensor(zeros: $0.shape) } : []
+        _ = ParameterArena(parameters)
+        let shapes = parameters.map(\.shape)
+        squareAverage = Tensor.contiguous(shapes)
+        gradientAverage = centered ? Tensor.contiguous(shapes) : []
+        buffers = momentum > 0 ? Tensor.contiguous(shapes) : []
     }
 
     public var state: [String: Tensor] {
@@ -156,11 +176,11 @@ public final class RMSprop: Optimizer {
 
     public func step() {
         let (a, eps, lr, wd, mu) = (alpha, epsilon, learningRate, weightDecay, momentum)
-        for (k, p) in parameters.enumerated() {
-            let w = p.value.pointer, g = p.grad.pointer, sq = squareAverage[k].pointer
-            let ga = centered ? gradientAverage[k].pointer : sq
-            let buf = mu > 0 ? buffers[k].pointer : sq
-            for i in 0..<p.count {
+        guard let sqBase = squareAverage.first?.storage.base else { stepCount += 1; return }
+        let gaBase = gradientAverage.first?.storage.base ?? sqBase, bufBase = buffers.first?.storage.base ?? sqBase
+        forEachRun { w, g, offset, n in
+            let sq = sqBase + offset, ga = gaBase + offset, buf = bufBase + offset
+            for i in 0..<n {
                 let d = g[i] + wd * w[i]
                 sq[i] = a * sq[i] + (1 - a) * d * d
                 var avg: Float

@@ -402,5 +402,6 @@ public final class Trainer<Task: TrainingTask> {
 
 /// The global L2 norm of all gradients (what `clipGradientNorm` measures).
 public func gradientNorm(_ parameters: [Parameter]) -> Float {
-    Float(parameters.reduce(0.0) { $0 + VectorMath.sumOfSquares($1.grad.pointer, count: $1.count) }.squareRoot())
+    if let run = ParameterArena.whole(parameters) { return Float(VectorMath.sumOfSquares(run.gradients, count: run.count).squareRoot()) }
+    return Float(parameters.reduce(0.0) { $0 + VectorMath.sumOfSquares($1.grad.pointer, count: $1.count) }.squareRoot())
 }
