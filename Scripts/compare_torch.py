@@ -9,8 +9,9 @@ step; "-infer": forward only) three ways, alternating: Recur (`recur bench --con
 PyTorch with nn.LSTM/GRU/RNN, and PyTorch in the hand-written-cell style of the seeds (a Python
 loop of per-step matmuls). PyTorch uses torch.set_num_threads(--threads), Recur --threads.
 ms/step is the median of five equal slices after warm-up, as in `recur bench`; with --rounds N
-the three sides alternate N times per configuration and the table gives the medians (PyTorch's
-own times move 10-30% between runs on a shared machine). OpenBLAS's kernel family is the one
+the three sides alternate N times per configuration and the table gives the medians of the
+times and of each round's speed-up (PyTorch's own times move 10-30% between runs on a shared
+machine). OpenBLAS's kernel family is the one
 the machine's environment selects; the table names it.
 """
 import argparse
@@ -232,17 +233,21 @@ def main():
                 man.append(time_torch(torch_step(name, True), a.seconds))
         recur_ms, torch_ms, pct, peak = median(recur), median(tor), median(pcts), median(peaks)
         manual_ms = median(man) if man else None
-        rows.append((name, recur_ms, torch_ms, manual_ms, pct))
+        # Speed-ups: the median of each round's ratio (the sides of a round run seconds apart,
+        # so a slower spell of the shared machine touches both).
+        speedup = median([t / r for t, r in zip(tor, recur)])
+        manual_speedup = median([m / r for m, r in zip(man, recur)]) if man else None
+        rows.append((name, recur_ms, torch_ms, manual_ms, pct, speedup, manual_speedup))
         print(f"{name}: recur {[round(v, 2) for v in recur]} ms, torch {[round(v, 2) for v in tor]} ms, "
               f"hand-written {[round(v, 2) for v in man]} ms", file=sys.stderr)
     print(f"\nSGEMM peak (Recur's BLAS, OpenBLAS core {core}, 1024^3): {peak:.1f} GFLOP/s at {a.threads} thread(s) (median of the runs); "
           f"{a.rounds} round(s), medians; torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})\n")
     print("| config | Recur ms/step | PyTorch ms/step | speed-up | PyTorch hand-written cells ms/step | speed-up | Recur % of SGEMM peak |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, r, t, m, pct in rows:
+    for name, r, t, m, pct, speedup, manual_speedup in rows:
         ms = "-" if m is None else f"{m:.2f}"
-        sm = "-" if m is None else f"{m / r:.1f}x"
-        print(f"| {name} | {r:.2f} | {t:.2f} | {t / r:.2f}x | {ms} | {sm} | {pct:.0f}% |")
+        sm = "-" if m is None else f"{manual_speedup:.1f}x"
+        print(f"| {name} | {r:.2f} | {t:.2f} | {speedup:.2f}x | {ms} | {sm} | {pct:.0f}% |")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // The canonical configurations (BenchmarkConfig.all: P-, S-, L-, I- and T-) as
-// package-benchmark benchmarks, each at 1 and 2 BLAS threads. One iteration is one training
+// package-benchmark benchmarks, each at 1 and 2 threads. One iteration is one training
 // step (forward + loss + backward + optimizer step) or, for the -infer configs, one forward.
 //
 //   RECUR_BENCHMARKS=1 swift package --allow-writing-to-package-directory benchmark --target RecurBenchmarks

@@ -27,6 +27,8 @@ struct ForecastCommand: ParsableCommand {
     var difference: Bool?
     @Flag(help: "With --columns: feed the feature columns as first differences too (trending covariates such as consumption; not for calendar columns).")
     var differenceFeatures = false
+    @Flag(help: "Model the logarithm of the series (and of differenced feature columns): for a positive series whose changes grow with its level, such as GDP; with --difference the model predicts growth rates. Forecasts are exponentiated back.")
+    var log = false
     @Option(help: ArgumentHelp("Seasonal differencing with period P (12 for monthly data with a yearly cycle); the seasonal naive forecast is reported too.", valueName: "P"))
     var seasonal: Int?
     @Option(help: "Model.") var cell: ForecastExperiment.Network = .rnn
@@ -48,9 +50,10 @@ struct ForecastCommand: ParsableCommand {
     var initialization: RecurrentInitialization?
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
-    @Flag(help: "Try SimpleRNN, LSTM and GRU with and without --difference (and --seasonal, when given) and pick by the validation span's MSE; only the pick is scored on the test span.")
+    @Flag(help: "Try SimpleRNN, LSTM and GRU with and without --difference (and --seasonal, when given; and in logs, for a positive series) and pick by the validation span's MSE; only the pick is scored on the test span.")
     var search = false
     @Option(help: ArgumentHelp("With --search: the epoch counts to try (default: --epochs).", valueName: "n,m")) var searchEpochs: String?
+    @Option(help: ArgumentHelp("With --search: the window lengths to try (default: --window); every setting is scored on the spans the longest places.", valueName: "a,b")) var searchWindows: String?
     @Option(help: "Fraction of the training windows (the last ones) set aside for validation.") var validFraction: Double = 0.1
     @OptionGroup var training: TrainingFlags
     @OptionGroup var common: CommonOptions
@@ -70,10 +73,13 @@ struct ForecastCommand: ParsableCommand {
         if csv == nil && (column != nil || columns != nil || dateColumn != nil || fill != nil) {
             throw ValidationError("--column, --columns, --target, --date-column and --fill need --csv FILE")
         }
+        if log && csv == nil { throw ValidationError("--log is for a --csv series (the built-in sine goes below zero)") }
         if differenceFeatures && columns == nil { throw ValidationError("--difference-features needs feature columns: --columns a,b,c with --target") }
         if compare && search { throw ValidationError("--compare and --search cannot be combined: --search compares the networks itself") }
         if searchEpochs != nil && !search { throw ValidationError("--search-epochs goes with --search") }
+        if searchWindows != nil && !search { throw ValidationError("--search-windows goes with --search") }
         _ = try epochList()
+        _ = try windowList()
         try training.validate(single: !compare && !search, mode: compare ? "--compare" : "--search")
     }
 
@@ -86,6 +92,15 @@ struct ForecastCommand: ParsableCommand {
         }
     }
 
+    /// --search-windows as numbers, each in --window's range.
+    func windowList() throws -> [Int]? {
+        guard let searchWindows else { return nil }
+        let range = OptionLimits.table["window"]!
+        return try parseList(searchWindows, option: "--search-windows", expected: "window lengths (\(range.text)) separated by commas") {
+            Int($0).flatMap { range.contains(Double($0)) ? $0 : nil }
+        }
+    }
+
     func experiment(_ series: TimeSeries) -> ForecastExperiment {
         var e = ForecastExperiment()
         e.series = series
@@ -94,6 +109,7 @@ struct ForecastCommand: ParsableCommand {
         e.scaling = scale ?? (csv == nil ? .none : .standard)
         e.differencing = Differencing(first: difference ?? (csv != nil), seasonalPeriod: seasonal)
         e.differenceFeatures = differenceFeatures
+        e.logTransform = log
         e.seasonalPeriod = seasonal
         e.cell = cell
         e.units = units
@@ -177,18 +193,19 @@ extension ForecastCommand {
 
     /// --search: the grid on the validation span, then the pick's test numbers and report.
     func runSearch(_ base: ForecastExperiment, out: RunDirectory) throws {
-        let search = ForecastSearch(base: base, seasonalPeriod: seasonal, epochs: try epochList())
+        let search = ForecastSearch(base: base, seasonalPeriod: seasonal, epochs: try epochList(), windows: try windowList())
         let outcome = try training.run { try search.run(progress: progress) }
         let best = outcome.best, table = ForecastReport.searchTable(outcome)
+        let picked = outcome.candidates[outcome.picked], pick = "\(best.label) (window \(picked.window), \(picked.epochs) epochs)"
         try ForecastReport.write(best, outcome.candidates[outcome.picked], to: out)
-        try out.write("search.md", "# Settings compared on the validation span\n\n\(table.markdown)\nThe pick, \(best.label) (\(outcome.candidates[outcome.picked].epochs) epochs), on the test span: MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE)) (ratio \(formatNumber(best.testMSE / best.baselineMSE, decimals: 3))).\n")
+        try out.write("search.md", "# Settings compared on the validation span\n\n\(table.markdown)\nThe pick, \(pick), on the test span: MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE)) (ratio \(formatNumber(best.testMSE / best.baselineMSE, decimals: 3))).\n")
         let candidates: [JSON] = zip(outcome.candidates, outcome.results).map { e, r in
             .object([("label", .string(r.label)), ("valid_mse", .number(r.validMSE)), ("valid_baseline_mse", .number(r.validBaselineMSE)), ("config", e.config)])
         }
         let summary: JSON = .object([("candidates", .array(candidates)), ("picked", JSON(outcome.picked)), ("result", best.json)])
         try out.writeResults(summary)
         if !common.json {
-            FileHandle.standardError.write(Data(("\n" + table.plainText + "\npicked: \(best.label), \(outcome.candidates[outcome.picked].epochs) epochs; test MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE))\n").utf8))
+            FileHandle.standardError.write(Data(("\n" + table.plainText + "\npicked: \(pick); test MSE \(formatScientific(best.testMSE)), naive \(formatScientific(best.baselineMSE))\n").utf8))
         }
         warn(best)
         common.emit(summary)

@@ -249,6 +249,55 @@ import Testing
         #expect(config["window"] as? Int == 10 && config["period"] as? Int == 6 && result["seasonal_baseline_mse"] is Double)
     }
 
+    /// --log: the model sees differences of log y (growth rates); the way back exponentiates.
+    /// Perfect predictions of the model's targets give the series back, with and without
+    /// features; a value at or below zero is refused, naming it; --search keeps it.
+    @Test func logTransformRoundTripsAndIsChecked() throws {
+        var rng = RandomGenerator(seed: 4)
+        var level = 100.0
+        let y: [Double] = (0..<120).map { _ in level *= 1.01 + 0.01 * Double(rng.normal()); return level }
+        var e = ForecastExperiment()
+        (e.scaling, e.differencing, e.logTransform, e.differenceFeatures) = (.standard, Differencing(first: true), true, true)
+        e.series = TimeSeries(name: "gdp", values: y, features: [.init(name: "cons", values: y.map { 0.7 * $0 })])
+        let inputs = try ForecastInputs(e)
+        // The model's target at step t is the scaled log growth.
+        let t0 = inputs.windows.times[0]
+        #expect(abs(inputs.targetScaler.inverse(inputs.windows.targets[0]) - (log(y[t0]) - log(y[t0 - 1]))) < 1e-12)
+        // Features: scaled log growth too (0.7 y grows as y does).
+        let range = 0..<inputs.windows.targets.count
+        let back = inputs.oneStep(Array(inputs.windows.targets), range: range)
+        #expect(zip(back.predicted, back.actual).allSatisfy { abs($0 - $1) <= 1e-9 * $1 }, "perfect growth forecasts give y back")
+        #expect(zip(back.naive, range).allSatisfy { $0 == y[inputs.windows.times[$1] - 1] })
+        e.series.values[17] = 0
+        #expect(throws: RecurError.self) { try ForecastInputs(e) }
+        do { _ = try ForecastInputs(e) } catch { #expect("\(error)".contains("--log needs positive values: gdp is 0.0 at index 17"), "\(error)") }
+
+        let dir = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("gdp.csv")
+        try ("q,gdp\n" + y.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let logged = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "gdp", "--log", "--epochs", "3", "--json", "--quiet"])
+        #expect(logged.status == 0, "\(logged.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(logged.stdout.utf8)) as? [String: Any])
+        #expect((obj["config"] as? [String: Any])?["log"] as? Bool == true && (obj["test_mse"] as? Double)?.isFinite == true)
+        let search = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "gdp", "--log", "--epochs", "1", "--search", "--json", "--quiet"])
+        let s = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+        let labels = try #require(s["candidates"] as? [[String: Any]]).map { $0["label"] as? String ?? "" }
+        #expect(labels.count == 6 && labels.allSatisfy { $0.contains("log") }, "--search keeps --log: \(labels)")
+        // Windows in the grid: every candidate is scored on the spans the longest window places.
+        let windows = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "gdp", "--epochs", "1", "--search",
+                                            "--search-windows", "3,8", "--json", "--quiet"])
+        let w = try #require(try JSONSerialization.jsonObject(with: Data(windows.stdout.utf8)) as? [String: Any])
+        let found = try #require(w["candidates"] as? [[String: Any]])
+        #expect(Set(found.compactMap { ($0["config"] as? [String: Any])?["window"] as? Int }) == [3, 8] && found.count == 12)
+        #expect(Set(found.compactMap { $0["valid_baseline_mse"] as? Double }).count == 1, "one validation span for every window")
+        #expect(found.allSatisfy { ($0["config"] as? [String: Any])?["split_window"] as? Int == 8 })
+        let noSearch = try RecurProcess.run(["forecast", "--csv", file.path, "--column", "gdp", "--search-windows", "3"])
+        #expect(noSearch.status == 64 && noSearch.stderr.contains("--search-windows goes with --search"))
+        let sine = try RecurProcess.run(["forecast", "--log"])
+        #expect(sine.status == 64 && sine.stderr.contains("--log is for a --csv series"), "\(sine.stderr)")
+    }
+
     @Test func windowFollowsTheSeasonalPeriodAndOptionsAreChecked() throws {
         let dir = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -92,14 +92,16 @@ public struct WindowedSeries: Sendable {
     /// - Parameters:
     ///   - columns: the target in model units, then the features; each as long as the series.
     ///   - first: the first index with a value (the differencing order): windows start there.
-    public init(columns: [[Double]], first: Int, window: Int, trainFraction: Double) throws {
+    ///   - splitWindow: the window that places the split (default: `window`), so that windows
+    ///     of other lengths can be scored on the same spans.
+    public init(columns: [[Double]], first: Int, window: Int, trainFraction: Double, splitWindow: Int? = nil) throws {
         guard window >= 1 else { throw RecurError("`window` must be at least 1, got \(window)", fix: "e.g. a window of 10") }
         guard trainFraction > 0 && trainFraction < 1 else {
             throw RecurError("`trainFraction` must be between 0 and 1, got \(trainFraction)", fix: "e.g. 0.8")
         }
         precondition(!columns.isEmpty && columns.allSatisfy { $0.count == columns[0].count }, "columns \(columns.map(\.count)) must be equally long")
         let n = columns[0].count, firstTarget = first + window
-        let testStart = Self.testStart(count: n, window: window, trainFraction: trainFraction)
+        let testStart = Self.testStart(count: n, window: max(window, splitWindow ?? window), trainFraction: trainFraction)
         let split = testStart - firstTarget
         guard n - firstTarget >= 2, split >= 1, testStart < n else {
             throw RecurError("the series has \(n) values: too few for windows of \(window)\(first > 0 ? " after differencing (\(first) values)" : "") and a \(trainFraction) split",

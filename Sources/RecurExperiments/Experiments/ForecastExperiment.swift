@@ -25,6 +25,11 @@ public struct ForecastExperiment: Sendable {
 
     public var series: TimeSeries = .sine
     public var window = 10
+    /// The window that places the test and validation spans (default: `window`): a search
+    /// over windows sets the longest, so that every candidate is scored on the same values.
+    public var splitWindow: Int? = nil
+    /// The window the spans are counted from.
+    var spanWindow: Int { max(window, splitWindow ?? window) }
     public var trainFraction = 0.8
     /// Scaling of the (differenced) target and of each feature column, fit on the training span.
     public var scaling: Scaler.Kind = .none
@@ -39,6 +44,10 @@ public struct ForecastExperiment: Sendable {
     var baselinePeriod: Int? { seasonalPeriod ?? differencing.seasonalPeriod }
     /// Feature columns as first differences (trending covariates); otherwise they are scaled only.
     public var differenceFeatures = false
+    /// The model works on log y (and on the log of differenced feature columns): for a positive
+    /// series whose changes grow with its level (GDP, sales), where first differences of the
+    /// logarithm are growth rates. Forecasts are exponentiated back to the series' units.
+    public var logTransform = false
     public var cell: Network = .rnn
     public var units = 10
     public var activation: Activation = .relu
@@ -74,6 +83,8 @@ public struct ForecastExperiment: Sendable {
     /// A short name for tables: the cell plus its regularisation.
     public var label: String {
         var parts: [String] = []
+        if activation == .identity { parts.append("linear") }
+        if logTransform { parts.append("log") }
         if differencing != .none { parts.append(differencing.description) }
         if differenceFeatures { parts.append("features differenced") }
         if l2 > 0 { parts.append("L2 \(l2)") }
@@ -86,6 +97,7 @@ public struct ForecastExperiment: Sendable {
         .object([
             ("task", "forecast"), ("series", .string(series.name)), ("values", JSON(series.values.count)),
             ("window", JSON(window)), ("split", .number(trainFraction)), ("scale", .string(scaling.rawValue)),
+
             ("cell", .string(cell.rawValue)), ("units", JSON(units)), ("activation", .string(activation.rawValue)),
             ("epochs", JSON(epochs)), ("batch_size", JSON(batchSize)), ("optimizer", .string(optimizer.rawValue)),
             ("lr", JSON(learningRate)), ("clip", JSON(clip)), ("l2", JSON(l2)), ("input_dropout", JSON(inputDropout)),
@@ -97,6 +109,8 @@ public struct ForecastExperiment: Sendable {
           + (seasonalPeriod.map { [("period", JSON($0))] } ?? [])
           + (series.features.isEmpty ? [] : [("features", .array(series.features.map { .string($0.name) }))])
           + (differenceFeatures ? [("difference_features", .bool(true))] : [])
+          + (logTransform ? [("log", .bool(true))] : [])
+          + (splitWindow.map { _ in [("split_window", JSON(spanWindow))] } ?? [])
           + (validFraction != 0.1 ? [("valid_fraction", .number(validFraction))] : [])
           + (patience.map { [("patience", JSON($0))] } ?? []) + (projectionSize > 0 ? [("proj_size", JSON(projectionSize))] : []))
     }
@@ -279,7 +293,7 @@ public struct ForecastExperiment: Sendable {
     /// of the training span (at least one), never the test span. The span is counted in the
     /// series' time, before differencing, so that every transform is validated on the same values.
     func split(_ data: WindowedSeries) throws -> (train: Int, valid: Range<Int>) {
-        let valid = max(1, Int(validFraction * Double(data.times[data.splitIndex] - window)))
+        let valid = max(1, Int(validFraction * Double(data.times[data.splitIndex] - spanWindow)))
         guard data.trainCount - valid >= 1 else {
             throw RecurError("the training span has \(data.trainCount) windows: too few to set \(valid) aside for validation",
                              fix: "use a longer series, a larger train fraction or a smaller window")
@@ -339,6 +353,7 @@ public struct ForecastExperiment: Sendable {
     /// What to say when the model loses to the naive forecast: the settings not yet tried.
     func naiveWarning(_ test: ForecastInputs.OneStep) -> String {
         let tries = (differencing.first ? [] : ["--difference (for a trend)"]) + (differencing.seasonalPeriod == nil ? ["--seasonal P (for a cycle of P steps)"] : [])
+            + (logTransform || !series.values.allSatisfy({ $0 > 0 }) ? [] : ["--log (for growth that scales with the level)"])
             + (scaling == .none ? ["--scale standard"] : []) + ["more --epochs", "--search"]
         return "\(label): the test MSE \(formatScientific(test.mse)) is worse than the naive last-value forecast's \(formatScientific(test.naiveMSE)); try "
             + tries.joined(separator: ", ")

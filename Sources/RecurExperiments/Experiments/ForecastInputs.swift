@@ -1,12 +1,17 @@
+import Foundation
 import Recur
 
-/// A forecast's data as the model sees it, and the way back. The target is differenced (as
-/// `ForecastExperiment.differencing` says) and scaled, each feature column scaled, every
-/// scaler fit on the training span only; predictions (model units) become values in the
-/// series' units by undoing the scaling and integrating the differences.
+/// A forecast's data as the model sees it, and the way back. The target is log-transformed
+/// when asked, differenced (as `ForecastExperiment.differencing` says) and scaled, each
+/// feature column scaled, every scaler fit on the training span only; predictions (model
+/// units) become values in the series' units by undoing the scaling, integrating the
+/// differences and exponentiating.
 struct ForecastInputs {
     /// The target in the series' units.
     let y: [Double]
+    /// The target as it is differenced: log y with the log transform, else y.
+    let u: [Double]
+    let logTransform: Bool
     let differencing: Differencing
     let targetScaler: Scaler
     /// The seasonal naive forecast's period, when the series has one.
@@ -17,20 +22,33 @@ struct ForecastInputs {
 
     init(_ e: ForecastExperiment) throws {
         y = e.series.values
+        logTransform = e.logTransform
         differencing = e.differencing
         baselinePeriod = e.baselinePeriod
+        if logTransform {
+            let logged = [(e.series.name, y)] + (e.differenceFeatures ? e.series.features.map { ($0.name, $0.values) } : [])
+            for (name, values) in logged {
+                if let i = values.firstIndex(where: { !($0 > 0) }) {
+                    throw RecurError("--log needs positive values: \(name) is \(values[i]) at \(e.series.labels?[i] ?? "index \(i)")",
+                                     fix: "leave out --log for a series that reaches zero or below")
+                }
+            }
+        }
+        u = logTransform ? y.map { Foundation.log($0) } : y
         let features = e.differenceFeatures ? Differencing(first: true) : .none
-        let z = differencing.apply(y), order = max(differencing.order, e.series.features.isEmpty ? 0 : features.order)
-        let testStart = WindowedSeries.testStart(count: y.count, window: e.window, trainFraction: e.trainFraction)
+        let logFeatures = logTransform && e.differenceFeatures
+        let z = differencing.apply(u), order = max(differencing.order, e.series.features.isEmpty ? 0 : features.order)
+        let testStart = WindowedSeries.testStart(count: y.count, window: e.spanWindow, trainFraction: e.trainFraction)
         // A series too short for its windows is refused by WindowedSeries below; until then
         // the range stays inside it.
         let end = min(testStart, y.count), fit = min(order, end)..<end
         targetScaler = Scaler(e.scaling, fitOn: Array(z[fit]))
         columns = [z.map(targetScaler.transform)] + e.series.features.map { c in
-            let v = features.apply(c.values), s = Scaler(e.scaling, fitOn: Array(v[fit]))
+            let v = features.apply(logFeatures ? c.values.map { Foundation.log($0) } : c.values), s = Scaler(e.scaling, fitOn: Array(v[fit]))
             return v.map(s.transform)
         }
-        windows = try WindowedSeries(columns: columns, first: order, window: e.window, trainFraction: e.trainFraction)
+        windows = try WindowedSeries(columns: columns, first: order, window: e.window, trainFraction: e.trainFraction,
+                                     splitWindow: e.spanWindow)
     }
 
     /// One-step forecasts of the windows in `range`, with the naive forecasts, in the series' units.
@@ -52,7 +70,7 @@ struct ForecastInputs {
     func oneStep(_ predictions: [Double], range: Range<Int>) -> OneStep {
         let times = range.map { windows.times[$0] }
         return OneStep(actual: times.map { y[$0] },
-                       predicted: zip(predictions, times).map { p, t in targetScaler.inverse(p) + differencing.carried(at: t) { y[$0] } },
+                       predicted: zip(predictions, times).map { p, t in outward(targetScaler.inverse(p) + differencing.carried(at: t) { u[$0] }) },
                        naive: times.map { y[$0 - 1] },
                        seasonalNaive: baselinePeriod.flatMap { p in times.allSatisfy { $0 >= p } ? times.map { y[$0 - p] } : nil })
     }
@@ -64,19 +82,22 @@ struct ForecastInputs {
     func recursive(_ model: ForecastExperiment.Model, starts: [Int], steps: Int) -> [[Double]] {
         let width = windows.width
         var current = starts.map { windows.inputs[$0 - windows.times[0]] }
-        var paths = starts.map { _ in [Double]() }
+        var paths = starts.map { _ in [Double]() }  // in the differenced series' units (u)
         for k in 0..<steps {
             let p = ForecastExperiment.predict(model, current, range: 0..<current.count)
             for (j, s) in starts.enumerated() {
                 let t = s + k
-                paths[j].append(targetScaler.inverse(p[j]) + differencing.carried(at: t) { i in i < s ? y[i] : paths[j][i - s] })
+                paths[j].append(targetScaler.inverse(p[j]) + differencing.carried(at: t) { i in i < s ? u[i] : paths[j][i - s] })
                 current[j].removeFirst(width)
                 current[j].append(p[j])
                 for c in columns.dropFirst() { current[j].append(c[t]) }
             }
         }
-        return paths
+        return paths.map { $0.map(outward) }
     }
+
+    /// From the differenced series' units back to the series'.
+    func outward(_ value: Double) -> Double { logTransform ? Foundation.exp(value) : value }
 }
 
 /// Mean squared errors of recursive forecasts by steps ahead (index k: k + 1 steps), beside

@@ -46,9 +46,10 @@ public enum ForecastReport {
 
     /// The search's candidates by validation MSE; the pick is marked.
     public static func searchTable(_ o: ForecastSearch.Outcome) -> MarkdownTable {
-        var t = MarkdownTable(header: ["model", "epochs", "valid MSE", "valid naive MSE", "valid MSE / naive", "picked"], rightAligned: [1, 2, 3, 4])
+        var t = MarkdownTable(header: ["model", "window", "epochs", "valid MSE", "valid naive MSE", "valid MSE / naive", "picked"],
+                              rightAligned: [1, 2, 3, 4, 5])
         for (i, (e, r)) in zip(o.candidates, o.results).enumerated() {
-            t.append([r.label, "\(e.epochs)", formatScientific(r.validMSE), formatScientific(r.validBaselineMSE),
+            t.append([r.label, "\(e.window)", "\(e.epochs)", formatScientific(r.validMSE), formatScientific(r.validBaselineMSE),
                       formatNumber(r.validMSE / r.validBaselineMSE, decimals: 3), i == o.picked ? "yes" : ""])
         }
         return t

@@ -1,9 +1,9 @@
 import Recur
 
 /// Forecast settings compared on the validation span (the end of the training span, in the
-/// series' units), never on the test span: every network x target transform (x feature
-/// differencing, with features) x epoch count of the grid is trained, the one with the lowest validation MSE is picked, and only its test
-/// numbers are reported.
+/// series' units), never on the test span: every window x network x target transform (x
+/// feature differencing, with features) x epoch count of the grid is trained, the one with the
+/// lowest validation MSE is picked, and only its test numbers are reported.
 public struct ForecastSearch: Sendable {
     public var base: ForecastExperiment
     public var networks: [ForecastExperiment.Network] = [.rnn, .lstm, .gru]
@@ -11,24 +11,31 @@ public struct ForecastSearch: Sendable {
     public var epochs: [Int]
     /// Whether the feature columns are differenced: both, when there are features.
     public var differenceFeatures: [Bool]
+    /// Window lengths; with more than one, every candidate is scored on the spans the longest
+    /// places.
+    public var windows: [Int]
 
     /// The grid around `base`: its network choices, the transforms that fit a seasonal period
-    /// (none, first differences, and with a period, seasonal and both), `base.epochs`.
-    public init(base: ForecastExperiment, seasonalPeriod: Int?, epochs: [Int]? = nil) {
+    /// (none, first differences, and with a period, seasonal and both), `base.epochs` and
+    /// `base.window` unless given. `base.logTransform` holds for every candidate.
+    public init(base: ForecastExperiment, seasonalPeriod: Int?, epochs: [Int]? = nil, windows: [Int]? = nil) {
         self.base = base
         differencings = [.none, Differencing(first: true)]
             + (seasonalPeriod.map { [Differencing(first: false, seasonalPeriod: $0), Differencing(first: true, seasonalPeriod: $0)] } ?? [])
         self.epochs = epochs ?? [base.epochs]
+        self.windows = windows ?? [base.window]
         differenceFeatures = base.series.features.isEmpty ? [false] : [false, true]
     }
 
     public var candidates: [ForecastExperiment] {
-        networks.flatMap { n in differencings.flatMap { d in differenceFeatures.flatMap { f in epochs.map { k in
+        let longest = windows.max() ?? base.window
+        return windows.flatMap { w in networks.flatMap { n in differencings.flatMap { d in differenceFeatures.flatMap { f in epochs.map { k in
             var e = base
-            (e.cell, e.differencing, e.differenceFeatures, e.epochs) = (n, d, f, k)
+            (e.window, e.cell, e.differencing, e.differenceFeatures, e.epochs) = (w, n, d, f, k)
+            if windows.count > 1 { e.splitWindow = longest }
             if n != .lstm { e.projectionSize = 0 }
             return e
-        } } } }
+        } } } } }
     }
 
     /// The candidates' validation MSEs, in `candidates` order, and the index of the pick.
