@@ -305,17 +305,7 @@ extension DirectionPass {
     @inline(__always)
     public func multiply(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, by w: Parameter, firstRow: Int = 0,
                          count n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let k = w.shape[1]
-        #if !canImport(Accelerate)
-        if !usesReferenceEngine {
-            precondition(firstRow >= 0 && firstRow + n <= w.shape[0] && lda >= k && ldc >= n,
-                         "multiply: rows \(firstRow)..<\(firstRow + n) of \(w.name) \(w.shape) with lda \(lda), ldc \(ldc)")
-            let panels = packed.panels(of: w, firstRow: firstRow, count: n, transposed: true)
-            return recur_packed_gemm(Int32(m), Int32(n), Int32(k), a, lda, panels, c, ldc, accumulate ? 1 : 0)
-        }
-        #endif
-        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w.value.pointer + firstRow * k, ldb: k,
-                  beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+        product(a, lda, rows: m, w, firstRow: firstRow, count: n, transposed: true, into: c, ldc, accumulate: accumulate)
     }
 
     /// d[rows, k] (+)= g[rows, n] x W[firstRow ..< firstRow+n, 0..<k]: the gradient of what
@@ -323,17 +313,25 @@ extension DirectionPass {
     @inline(__always)
     public func multiplyGradient(_ g: UnsafePointer<Float>, ldg: Int, rows m: Int, by w: Parameter, firstRow: Int = 0,
                                  count n: Int, into d: UnsafeMutablePointer<Float>, ldd: Int, accumulate: Bool = true) {
-        let k = w.shape[1]
+        product(g, ldg, rows: m, w, firstRow: firstRow, count: n, transposed: false, into: d, ldd, accumulate: accumulate)
+    }
+
+    /// c[m, cols] (+)= a[m, inner] x B, B the block W[firstRow ..< firstRow+n, :] of W [*, k]:
+    /// transposed ([k, n]) or not ([n, k]).
+    @inline(__always)
+    private func product(_ a: UnsafePointer<Float>, _ lda: Int, rows m: Int, _ w: Parameter, firstRow: Int, count n: Int,
+                         transposed: Bool, into c: UnsafeMutablePointer<Float>, _ ldc: Int, accumulate: Bool) {
+        let k = w.shape[1], (inner, cols) = transposed ? (k, n) : (n, k)
+        precondition(firstRow >= 0 && firstRow + n <= w.shape[0] && lda >= inner && ldc >= cols,
+                     "product with rows \(firstRow)..<\(firstRow + n) of \(w.name) \(w.shape): lda \(lda) < \(inner) or ldc \(ldc) < \(cols)")
         #if !canImport(Accelerate)
         if !usesReferenceEngine {
-            precondition(firstRow >= 0 && firstRow + n <= w.shape[0] && ldg >= n && ldd >= k,
-                         "multiplyGradient: rows \(firstRow)..<\(firstRow + n) of \(w.name) \(w.shape) with ldg \(ldg), ldd \(ldd)")
-            let panels = packed.panels(of: w, firstRow: firstRow, count: n, transposed: false)
-            return recur_packed_gemm(Int32(m), Int32(k), Int32(n), g, ldg, panels, d, ldd, accumulate ? 1 : 0)
+            let panels = packed.panels(of: w, firstRow: firstRow, count: n, transposed: transposed)
+            return recur_packed_gemm(Int32(m), Int32(cols), Int32(inner), a, lda, panels, c, ldc, accumulate ? 1 : 0)
         }
         #endif
-        BLAS.gemm(m: m, n: k, k: n, a: g, lda: ldg, b: w.value.pointer + firstRow * k, ldb: k,
-                  beta: accumulate ? 1 : 0, c: d, ldc: ldd)
+        BLAS.gemm(transB: transposed, m: m, n: cols, k: inner, a: a, lda: lda, b: w.value.pointer + firstRow * k, ldb: k,
+                  beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
 
     /// dW[firstRow ..< firstRow+n, :] += g[T*B, n]^T x a[T*B, k]: a weight gradient over the
