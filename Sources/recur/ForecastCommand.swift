@@ -50,7 +50,7 @@ struct ForecastCommand: ParsableCommand {
     var initialization: RecurrentInitialization?
     @Option(help: "Recursive multi-step forecast length from the start of the test span (0: none).") var horizon: Int = 0
     @Flag(help: "Compare SimpleRNN, LSTM, GRU, Jordan and the regularised SimpleRNN.") var compare = false
-    @Flag(help: "Try SimpleRNN, LSTM and GRU with and without --difference (and --seasonal, when given; and in logs, for a positive series) and pick by the validation span's MSE; only the pick is scored on the test span.")
+    @Flag(help: "Try SimpleRNN, LSTM and GRU with and without --difference (and --seasonal, when given; --log, when given, holds for every setting) and pick by the validation span's MSE; only the pick is scored on the test span.")
     var search = false
     @Option(help: ArgumentHelp("With --search: the epoch counts to try (default: --epochs).", valueName: "n,m")) var searchEpochs: String?
     @Option(help: ArgumentHelp("With --search: the window lengths to try (default: --window); every setting is scored on the spans the longest places.", valueName: "a,b")) var searchWindows: String?

@@ -137,8 +137,23 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         steps = T
         batch = B
         self.lengths = lengths.map { $0.map { Int32($0) } }
-        lastCall = (x, lengths, initialState)
         keptSteps = training || keepingForBackward
+        if !keptSteps {
+            // A backward after this forward runs it again: keep its inputs, copied, because
+            // callers reuse them (a language model writes its final state into its initial one).
+            let xCopy = workspace.tensor("evaluatedInput", x.shape)
+            xCopy.assign(x)
+            let stateCopy = initialState.map { s in
+                RecurrentState(s.components.enumerated().map { k, c in
+                    let t = workspace.tensor("evaluatedState\(k)", c.shape)
+                    t.assign(c)
+                    return t
+                })
+            }
+            lastCall = (xCopy, lengths, stateCopy)
+        } else if !keepingForBackward {
+            lastCall = nil
+        }
         var input = batchFirst ? Self.swapFirstAxes(x, into: workspace.tensor("xT", [T, B, inputSize])) : x
         let finals = components.indices.map { workspace.tensor("final\($0)", shapes[$0]) }
         layerInputs = []
@@ -216,9 +231,11 @@ public final class RecurrentLayer<Cell: RecurrentCell>: RecurrentStack {
         precondition(steps > 0, "\(kindName).backward called before forward")
         if !keptSteps, let call = lastCall {
             // The forward ran in evaluation mode and kept only the current step: run it again,
-            // keeping every step (same inputs, same numbers).
+            // keeping every step (same inputs, no dropout, same numbers).
+            let wasTraining = training
             keepingForBackward = true
-            defer { keepingForBackward = false }
+            training = false
+            defer { keepingForBackward = false; training = wasTraining }
             _ = self(call.x, lengths: call.lengths, initialState: call.initialState)
         }
         let T = steps, B = batch, H = outputSize, D = directions, components = cell.state
