@@ -66,8 +66,12 @@ extension PalindromeDataset.Encoding: ExpressibleByArgument {}
 
 /// Parses "a,b,c" with `parse`, naming the option and the bad item on failure.
 func parseList<T>(_ text: String, option: String, expected: String, _ parse: (String) -> T?) throws -> [T] {
-    let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    guard !items.isEmpty else { throw ValidationError("\(option) is empty; give \(expected)") }
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard items != [""] else { throw ValidationError("\(option) is empty; give \(expected)") }
+    if items.contains("") { throw ValidationError("\(option) '\(text)' has an empty entry; give \(expected) separated by single commas") }
+    if let twice = items.indices.first(where: { items[..<$0].contains(items[$0]) }) {
+        throw ValidationError("\(option) lists '\(items[twice])' twice; give each once")
+    }
     return try items.map { item in
         guard let v = parse(item) else { throw ValidationError("\(option): '\(item)' is not valid; expected \(expected)") }
         return v

@@ -41,12 +41,13 @@ struct MemorySweepCommand: ParsableCommand {
     var seedList: [UInt64] {
         get throws {
             let range = OptionLimits.table["seed"]!
-            return try parseList(seeds, option: "--seeds", expected: "seeds (\(range.text))") { UInt64($0).flatMap { range.contains(Double($0)) ? $0 : nil } }
+            return try parseList(seeds, option: "--seeds", expected: "seeds (\(range.text))") { UInt64($0).flatMap { range.contains($0.numberAndText!.0) ? $0 : nil } }
         }
     }
 
     func validate() throws {
         try OptionLimits.check(self)
+        if out.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--out is empty; give the sweep's folder, e.g. sweeps/adding") }
         _ = try (lengthList, cellList, seedList)
     }
 
@@ -55,13 +56,16 @@ struct MemorySweepCommand: ParsableCommand {
         let sweep = MemorySweep(base: settings.experiment(task, cell: .lstm, length: 2, seed: 0, patience: nil),
                                 cells: try cellList, lengths: try lengthList, seeds: try seedList, folder: out)
         let log = { (m: String) in if !quiet { FileHandle.standardError.write(Data((m + "\n").utf8)) } }
+        if reportOnly && !FileManager.default.fileExists(atPath: URL(fileURLWithPath: out).appendingPathComponent("sweep-settings.json").path) {
+            throw RecurError("\(out) holds no sweep (it has no sweep-settings.json)", fix: "give --out the folder of a sweep that has run")
+        }
         if !reportOnly {
             try sweep.run(progress: { r in
                 ProgressReporter(total: settings.steps, label: "\(task.rawValue) \(r.name)", plainEvery: max(settings.steps / 10, 1), enabled: !quiet)
             }, log: log)
         }
         let table = try sweep.report()
-        log("\n" + table.plainText + "\nwritten: \(out)/sweep.md, sweep.json, final_loss.svg")
+        log("\n" + table.plainText + "\nwritten: \(out)/sweep.md, sweep.json" + (table.rows.isEmpty ? " (no run has finished yet)" : ", final_loss.svg"))
     }
 }
 

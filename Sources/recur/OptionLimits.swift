@@ -168,8 +168,10 @@ extension OptionGroup: OptionGroupType { static var groupType: ParsableArguments
 /// The option value types the range table checks (and optionals of them): one list, read
 /// both from parsed values and, by type alone, before parsing.
 protocol OptionNumber { var numberAndText: (Double, String)? { get } }
-extension Int: OptionNumber { var numberAndText: (Double, String)? { (Double(self), String(self)) } }
-extension UInt64: OptionNumber { var numberAndText: (Double, String)? { (Double(self), String(self)) } }
+// Whole numbers beyond 2^53 (where Double rounds: 2^53 + 1 would pass as 2^53) count as
+// infinite, outside every range.
+extension Int: OptionNumber { var numberAndText: (Double, String)? { (magnitude > 1 << 53 ? (self < 0 ? -.infinity : .infinity) : Double(self), String(self)) } }
+extension UInt64: OptionNumber { var numberAndText: (Double, String)? { (self > 1 << 53 ? .infinity : Double(self), String(self)) } }
 extension Float: OptionNumber { var numberAndText: (Double, String)? { (Double(self), description) } }
 extension Double: OptionNumber { var numberAndText: (Double, String)? { (self, description) } }
 extension Optional: OptionNumber where Wrapped: OptionNumber { var numberAndText: (Double, String)? { self?.numberAndText } }

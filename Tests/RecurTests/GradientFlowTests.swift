@@ -91,6 +91,9 @@ import Testing
             let bad = try RecurProcess.run(["gradients"] + args)
             #expect(bad.status == 64 && bad.stderr.contains(message), "\(args): \(bad.stderr)")
         }
+        // Sizes within every option's range but beyond memory together: refused before allocating.
+        let huge = try RecurProcess.run(["gradients", "--cells", "rnn", "--length", "5", "--hidden", "1048576", "--quiet"])
+        #expect(huge.status == 1 && huge.stderr.contains("of memory"), "\(huge.status): \(huge.stderr)")
     }
 
     @Test func horizonIsTheFirstHundredfoldFall() {

@@ -113,7 +113,7 @@ import Testing
         #expect(d.status == 0, "\(d.stderr)")
         let e = try Self.sweep(parts, ["--lengths", "6,8", "--steps", "40"])
         let other = try Self.sweep(parts, ["--lengths", "6", "--steps", "40", "--hidden", "9"])
-        #expect(other.status != 0 && other.stderr.contains("with other settings"), "\(other.stderr)")
+        #expect(other.status != 0 && other.stderr.contains("with other settings (hidden: 8 there, 9 here)"), "\(other.stderr)")
         #expect(e.stderr.contains("lstm-T6-seed1: finished, skipped") && e.stderr.contains("lstm-T8-seed1: finished, skipped"), "\(e.stderr)")
         let table = try String(contentsOf: parts.appendingPathComponent("sweep.md"), encoding: .utf8)
         #expect(table.components(separatedBy: "\n").filter { ["6", "8"].contains($0.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? "") }.count == 4, "\(table)")
@@ -136,10 +136,30 @@ import Testing
     @Test func badListsAreNamed() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        for (args, message) in [(["--lengths", "6,x"], "--lengths: 'x'"), (["--cells", "lstm,lsmt"], "--cells: 'lsmt'"), (["--seeds", ""], "--seeds is empty"), (["--seeds", "9223372036854775808"], "--seeds: '9223372036854775808'")] {
+        for (args, message) in [(["--lengths", "6,x"], "--lengths: 'x'"), (["--cells", "lstm,lsmt"], "--cells: 'lsmt'"), (["--seeds", ""], "--seeds is empty"), (["--seeds", "9223372036854775808"], "--seeds: '9223372036854775808'"),
+                              (["--seeds", "9007199254740993"], "--seeds: '9007199254740993'"), (["--lengths", "6,,8"], "has an empty entry"),
+                              (["--seeds", "1,2,1"], "lists '1' twice"), (["--out", ""], "--out is empty")] {
             let r = try Self.sweep(folder, args)
             #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
+    }
+}
+
+extension MemorySweepTests {
+    /// Other folders beside the runs are left alone; settings that no run started with may
+    /// change (a first attempt refused for memory); a report needs a sweep.
+    @Test func aSweepFolderHoldsOnlyWhatRan() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let notes = folder.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: notes, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: notes.appendingPathComponent("results.json"))
+        let refused = try Self.sweep(folder, ["--lengths", "6", "--steps", "10", "--hidden", "1048576"])
+        #expect(refused.status == 1 && refused.stderr.contains("of memory"), "\(refused.stderr)")
+        let r = try Self.sweep(folder, ["--lengths", "6", "--steps", "10"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let empty = try Self.sweep(folder.appendingPathComponent("none"), ["--report-only"])
+        #expect(empty.status == 1 && empty.stderr.contains("holds no sweep"), "\(empty.stderr)")
     }
 }
 

@@ -77,6 +77,9 @@ public enum AtomicFile {
 
     /// Creates a folder and its parents; errors say why not.
     public static func createFolder(_ path: String) throws {
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw RecurError("the folder name is empty", fix: "give a folder, e.g. runs/first")
+        }
         var current = ""
         for component in URL(fileURLWithPath: path).standardized.pathComponents {
             current = current.isEmpty || current == "/" ? current + component : current + "/" + component

@@ -65,6 +65,9 @@ public struct GradientStudy: Sendable {
 
     /// Every setting at every step of `at`; `progress(setting, step)` gives a training run its reporter.
     public func run(progress: (Setting, Int) -> ProgressReporter? = { _, _ in nil }) throws -> [Run] {
+        // Every setting is checked against the memory budget before the first is run.
+        let inputSize = PalindromeDataset(length: length, seed: seed).inputSize
+        for s in settings { _ = try experiment(s, steps: 0).checkedArchitecture(inputSize: inputSize) }
         var runs: [Run] = []
         for s in settings {
             // The measuring batch: its own stream, the same for every setting and step.

@@ -5,7 +5,7 @@ import Recur
 /// the sweep's (`lstm-T100-seed1/`: metrics, plots, `checkpoint.safetensors`, `results.json`
 /// when finished), so a sweep can stop and go on: a finished run is skipped, an unfinished one
 /// (or one finished with fewer steps than asked) resumes from its checkpoint with the same
-/// result as an uninterrupted run. A folder holds one set of settings (`settings.json`). The report is
+/// result as an uninterrupted run. A folder holds one set of settings (`sweep-settings.json`). The report is
 /// built from every finished run in the folder, so sweeps started side by side (e.g. one per
 /// cell) share one table.
 public struct MemorySweep: Sendable {
@@ -43,19 +43,38 @@ public struct MemorySweep: Sendable {
         TrainingCheckpoint.identity(base.config, ignoring: ["cell", "length", "seed", "steps", "threads"])
     }
 
-    /// Writes the folder's settings, or refuses a folder that holds another sweep's.
+    /// Writes the folder's settings, or refuses a folder where runs of other settings have started.
     func claimFolder() throws {
         let file = folder.appendingPathComponent("sweep-settings.json").path
-        if let kept = FileManager.default.contents(atPath: file) {
-            let text = String(decoding: kept, as: UTF8.self)
-            guard text == settingsIdentity else {
-                throw RecurError("\(folder.path) holds a sweep with other settings: \(text), where this one has \(settingsIdentity)",
-                                 fix: "use another --out for these settings, or the settings of that sweep")
-            }
-        } else {
-            try AtomicFile.createFolder(folder.path)
-            try AtomicFile.write(Data(settingsIdentity.utf8), to: file)
+        let kept = FileManager.default.contents(atPath: file).map { String(decoding: $0, as: UTF8.self) }
+        guard kept != settingsIdentity else { return }
+        // Settings that no run has started with (a first attempt refused, e.g. for memory) may change.
+        if let kept, anyRunStarted {
+            throw RecurError("\(folder.path) holds a sweep with other settings (\(Self.differences(kept, settingsIdentity)))",
+                             fix: "use another --out for these settings, or the settings of that sweep")
         }
+        try AtomicFile.createFolder(folder.path)
+        try AtomicFile.write(Data(settingsIdentity.utf8), to: file)
+    }
+
+    /// Whether a run folder of this benchmark holds a checkpoint or results: a run that trained.
+    var anyRunStarted: Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.contains { $0.hasPrefix("\(base.benchmark.rawValue)-") && Self.trained(folder.appendingPathComponent($0)) }
+    }
+
+    /// Whether a run's folder holds a checkpoint or results (a run refused before training holds neither).
+    static func trained(_ dir: URL) -> Bool {
+        ["checkpoint.safetensors", "results.json"].contains { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }
+    }
+
+    /// "hidden: 16 there, 32 here; lr: ..." for two settings objects (JSON), or both texts.
+    static func differences(_ there: String, _ here: String) -> String {
+        func object(_ text: String) -> [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] }
+        guard let a = object(there), let b = object(here) else { return "\(there) there, \(here) here" }
+        func text(_ v: Any?) -> String { v.map { "\($0)" } ?? "not set" }
+        let keys = Set(a.keys).union(b.keys).sorted().filter { text(a[$0]) != text(b[$0]) }
+        return keys.map { "\($0): \(text(a[$0])) there, \(text(b[$0])) here" }.joined(separator: "; ")
     }
 
     /// Runs every unfinished run in order, rewriting the report after each. `progress` gives
@@ -71,7 +90,7 @@ public struct MemorySweep: Sendable {
             // The settings a run was started with (steps and threads aside) must be this sweep's.
             let identityFile = dir.appendingPathComponent("settings.json").path
             let identity = TrainingCheckpoint.identity(e.config)
-            if let kept = FileManager.default.contents(atPath: identityFile), String(decoding: kept, as: UTF8.self) != identity {
+            if let kept = FileManager.default.contents(atPath: identityFile), String(decoding: kept, as: UTF8.self) != identity, Self.trained(dir) {
                 throw RecurError("\(dir.path) holds a run with other settings: \(String(decoding: kept, as: UTF8.self)), where this sweep has \(identity)",
                                  fix: "use another --out for these settings, or the settings of that run")
             }
@@ -115,6 +134,8 @@ public struct MemorySweep: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let m = base.benchmark.metric
         return try names.sorted().compactMap { name -> Finished? in
+            // Other folders (a gradients run, notes) are not the sweep's.
+            guard name.hasPrefix("\(base.benchmark.rawValue)-") else { return nil }
             let file = folder.appendingPathComponent(name).appendingPathComponent("results.json")
             guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
             guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let config = o["config"] as? [String: Any] else {

@@ -179,14 +179,21 @@ public struct PalindromeExperiment: Sendable {
                       config: config, trainSeconds: trained.trainSeconds, steps: trained.steps, batchSize: batchSize)
     }
 
+    /// The model's configuration, refused (a thrown error naming the sizes) when training it on
+    /// batches of `batchSize` x `length` steps would not fit in memory.
+    func checkedArchitecture(inputSize: Int) throws -> ModelConfig {
+        let architecture = ModelConfig(sequence: cell, inputSize: inputSize, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, outputSize: 10, bias: convention.bias(for: cell),
+                                       projectionSize: projectionSize, merge: merge)
+        try MemoryBudget.check(training: architecture, steps: length, batch: batchSize)
+        return architecture
+    }
+
     /// The model after `steps` training steps (or as initialised, for 0 steps) and its task.
     func train(save: String? = nil, resume: String? = nil, progress: ProgressReporter? = nil, run: RunDirectory? = nil) throws
         -> (model: SequenceModel, task: Task, trained: TrainingResult) {
         let data = trainingData()
-        let architecture = ModelConfig(sequence: cell, inputSize: data.inputSize, hiddenSize: hidden, layers: layers,
-                                       bidirectional: bidirectional, outputSize: 10, bias: convention.bias(for: cell),
-                                       projectionSize: projectionSize, merge: merge)
-        try MemoryBudget.check(training: architecture, steps: length, batch: batchSize)
+        let architecture = try checkedArchitecture(inputSize: data.inputSize)
         let (model, recurrent) = makeModel(inputSize: data.inputSize)
         precondition(recurrent.bias == architecture.bias, "the palindrome model's bias \(recurrent.bias) differs from its configuration's \(architecture.bias)")
         let task = Task(self, model: model, data: data)
