@@ -134,8 +134,9 @@ public final class Trainer<Task: TrainingTask> {
     public let task: Task
     public let optimizer: any Optimizer
     public let options: TrainingOptions
-    /// Called after every training step with the step (1-based), the run's total steps when
-    /// known, the epoch (nil for step-based runs) and the interval's training metrics so far.
+    /// Called after every training step (and after its evaluation, when it has one) with the
+    /// step (1-based), the run's total steps when known, the epoch (nil for step-based runs)
+    /// and the interval's training metrics up to that step.
     public var onStep: ((_ step: Int, _ total: Int?, _ epoch: Int?, _ metrics: Metrics) -> Void)?
     /// Called at every evaluation point (e.g. to append it to `metrics.jsonl`).
     public var onEvaluation: ((TrainingLogPoint) -> Void)?
@@ -223,8 +224,10 @@ public final class Trainer<Task: TrainingTask> {
             state.batchInEpoch += 1
             state.examples += result.weight
             accumulate(result)
-            onStep?(step, totalSteps, epoch, trainMetrics())
+            // Reported after this step's evaluation, so that the progress shows its validation metric.
+            let shown = trainMetrics()
             if evaluate { try evaluatePoint(gradientNorm: norm.map(Double.init), scheduled: scheduled, checkpoint: checkpoint) }
+            onStep?(step, totalSteps, epoch, shown)
         }
         if state.sums.steps > 0 { try evaluatePoint(gradientNorm: nil, scheduled: false, checkpoint: checkpoint) }
         if options.patience != nil, let best = bestWeights {

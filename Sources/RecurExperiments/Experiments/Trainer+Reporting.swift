@@ -16,7 +16,8 @@ extension Trainer {
                                   formatNumber(value, decimals: short == "accuracy" ? 3 : short == "perplexity" ? 1 : 4)))
                 }
                 if let v = self.lastEvaluation?[selection.metric] {
-                    shown.append(("valid", formatNumber(v, decimals: selection.higherIsBetter ? 3 : 2)))
+                    // Small losses (an MSE near the adding problem's 0.01) keep their digits.
+                    shown.append(("valid", selection.higherIsBetter ? formatNumber(v, decimals: 3) : abs(v) < 1 ? formatScientific(v) : formatNumber(v, decimals: 2)))
                 }
                 progress.update(step, metrics: shown)
             }
