@@ -57,11 +57,15 @@ public struct MemorySweep: Sendable {
         try AtomicFile.write(Data(settingsIdentity.utf8), to: file)
     }
 
-    /// Whether a run folder of this benchmark holds a checkpoint or results: a run that trained.
-    var anyRunStarted: Bool {
+    /// The names of the folder's run folders (`adding-...`); other folders (a gradients run,
+    /// notes) are not the sweep's.
+    var runFolderNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.contains { $0.hasPrefix("\(base.benchmark.rawValue)-") && Self.trained(folder.appendingPathComponent($0)) }
+        return names.filter { $0.hasPrefix("\(base.benchmark.rawValue)-") }.sorted()
     }
+
+    /// Whether a run folder holds a checkpoint or results: a run that trained.
+    var anyRunStarted: Bool { runFolderNames.contains { Self.trained(folder.appendingPathComponent($0)) } }
 
     /// Whether a run's folder holds a checkpoint or results (a run refused before training holds neither).
     static func trained(_ dir: URL) -> Bool {
@@ -131,11 +135,8 @@ public struct MemorySweep: Sendable {
     /// Every finished run of this sweep in the folder (any cell, length or seed), by length,
     /// cell and seed: folders named for their run whose settings are this sweep's.
     public func finished() throws -> [Finished] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let m = base.benchmark.metric
-        return try names.sorted().compactMap { name -> Finished? in
-            // Other folders (a gradients run, notes) are not the sweep's.
-            guard name.hasPrefix("\(base.benchmark.rawValue)-") else { return nil }
+        return try runFolderNames.compactMap { name -> Finished? in
             let file = folder.appendingPathComponent(name).appendingPathComponent("results.json")
             guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
             guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let config = o["config"] as? [String: Any] else {
